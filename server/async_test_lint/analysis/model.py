@@ -1,0 +1,442 @@
+"""What one module means: scopes, bindings, qualified names, functions, classes and call sites.
+
+Built by a single iterative walk over the `ast` (no recursion: a 5,000-deep expression is fine).
+Name resolution is flow-insensitive and conservative: a name bound in a scope by two different
+things (`try: import x` / `except ImportError: x = None`) resolves to nothing, and so does any
+name a star import might provide. Rules treat "nothing" as "stay silent".
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Optional, Union
+
+from ..parsing import ParsedSource
+from .names import BUILTIN_NAMES, canonical
+
+FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
+
+
+@dataclass
+class Binding:
+    """One way a name gets a value in a scope."""
+
+    kind: str  # "import", "function", "class", "assign", "param", "other"
+    qualified_name: Optional[str] = None  # for imports, and defs at module level
+    node: Optional[ast.AST] = None  # the def/class node, or the assigned value
+    function: Optional[FunctionInfo] = None
+    cls: Optional[ClassInfo] = None
+
+
+@dataclass
+class Scope:
+    kind: str  # "module", "class", "function"
+    parent: Optional[Scope]
+    bindings: dict[str, list[Binding]] = field(default_factory=dict)
+    globals: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
+    qualname: Optional[str] = None  # for class scopes: the class's dotted name in the module
+
+    def bind(self, name: str, binding: Binding) -> None:
+        self.bindings.setdefault(name, []).append(binding)
+
+
+@dataclass
+class CallSite:
+    node: ast.Call
+    scope: Scope
+    function: Optional[FunctionInfo]
+    cls: Optional[ClassInfo]
+    parent: ast.AST
+    awaited: bool
+
+
+@dataclass
+class FunctionInfo:
+    node: FunctionNode
+    scope: Scope  # the function's own scope
+    parent_scope: Scope
+    cls: Optional[ClassInfo]  # set when the function is directly a method
+    parent: Optional[FunctionInfo]
+    calls: list[CallSite] = field(default_factory=list)
+    awaits: list[ast.Await] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+    @property
+    def is_async(self) -> bool:
+        return isinstance(self.node, ast.AsyncFunctionDef)
+
+    def enclosing_method(self) -> Optional[FunctionInfo]:
+        """The method this function is (or is nested in), if any."""
+        function: Optional[FunctionInfo] = self
+        while function is not None and function.cls is None:
+            function = function.parent
+        return function
+
+
+@dataclass
+class ClassInfo:
+    node: ast.ClassDef
+    qualname: str
+    scope: Scope
+    parent_scope: Scope
+    methods: dict[str, FunctionInfo] = field(default_factory=dict)
+    #: simple assignments in the class body, by name.
+    attributes: dict[str, ast.expr] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.node.name
+
+
+class SemanticModel:
+    """The facts of one module; rules query it instead of walking the tree themselves."""
+
+    def __init__(self, parsed: ParsedSource, module_name: str, path: Optional[str]) -> None:
+        self.parsed = parsed
+        self.tree = parsed.tree
+        self.module_name = module_name
+        self.path = path
+        self.module_scope = Scope("module", None)
+        self.functions: list[FunctionInfo] = []
+        self.classes: list[ClassInfo] = []
+        self.calls: list[CallSite] = []
+        self.calls_by_name: dict[str, list[CallSite]] = {}
+        self.has_star_import = False
+        self._class_by_node: dict[int, ClassInfo] = {}
+        self._function_by_node: dict[int, FunctionInfo] = {}
+        self.parents: dict[int, ast.AST] = {}
+        #: per-model memo for derived facts (keyed by the deriving function's purpose).
+        self.cache: dict[str, Any] = {}
+        _Builder(self).build()
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def class_of(self, node: ast.ClassDef) -> Optional[ClassInfo]:
+        return self._class_by_node.get(id(node))
+
+    def function_of(self, node: ast.AST) -> Optional[FunctionInfo]:
+        return self._function_by_node.get(id(node))
+
+    def calls_named(self, *names: str) -> Iterator[CallSite]:
+        """Call sites whose callee's last name part is one of `names` (cheap pre-filter)."""
+        for name in names:
+            yield from self.calls_by_name.get(name, ())
+
+    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+        return self.parents.get(id(node))
+
+    # -- name resolution ---------------------------------------------------------------------
+
+    def lookup(self, name: str, scope: Scope) -> Optional[list[Binding]]:
+        """The bindings `name` refers to from `scope` (Python's LEGB rule), None if unknown."""
+        current: Optional[Scope] = scope
+        first = True
+        while current is not None:
+            if name in current.globals and current is not self.module_scope:
+                current = self.module_scope
+            if (first or current.kind != "class") and name in current.bindings:
+                return current.bindings[name]
+            first = False
+            current = current.parent
+        return None
+
+    def resolve_binding(self, name: str, scope: Scope) -> Optional[Binding]:
+        """The single binding of `name`, or None when unbound, ambiguous or unknowable."""
+        bindings = self.lookup(name, scope)
+        if not bindings:
+            return None
+        first = bindings[0]
+        if len(bindings) == 1:
+            return first
+        if first.qualified_name is not None and all(
+            binding.qualified_name == first.qualified_name for binding in bindings[1:]
+        ):
+            return first
+        return None
+
+    def qualified_name(self, expr: ast.AST, scope: Scope, _depth: int = 0) -> Optional[str]:
+        """The canonical qualified name `expr` refers to, or None when it cannot be known."""
+        if _depth > 8:
+            return None
+        if isinstance(expr, ast.Name):
+            bindings = self.lookup(expr.id, scope)
+            if bindings is None:
+                if self.has_star_import:
+                    return None
+                return f"builtins.{expr.id}" if expr.id in BUILTIN_NAMES else None
+            names = {self._binding_name(binding, scope, _depth) for binding in bindings}
+            if len(names) != 1:
+                return None
+            return names.pop()
+        if isinstance(expr, ast.Attribute):
+            base = self.qualified_name(expr.value, scope, _depth + 1)
+            return None if base is None else canonical(f"{base}.{expr.attr}")
+        return None
+
+    def _binding_name(self, binding: Binding, scope: Scope, depth: int) -> Optional[str]:
+        if binding.qualified_name is not None:
+            return binding.qualified_name
+        if binding.kind == "assign" and isinstance(binding.node, (ast.Name, ast.Attribute)):
+            # `run = asyncio.run`: an alias, resolved where it was written.
+            return self.qualified_name(binding.node, scope, depth + 1)
+        return None
+
+    def callee_name(self, call: CallSite) -> Optional[str]:
+        return self.qualified_name(call.node.func, call.scope)
+
+    def source_of(self, node: ast.AST) -> str:
+        return self.parsed.source_of(node)
+
+
+def _terminal_name(func: ast.expr) -> Optional[str]:
+    if isinstance(func, ast.Name):
+        return func.id
+    if isinstance(func, ast.Attribute):
+        return func.attr
+    return None
+
+
+class _Builder:
+    """The one walk. Each stack entry is (node, scope, function, class)."""
+
+    def __init__(self, model: SemanticModel) -> None:
+        self.model = model
+
+    def build(self) -> None:
+        model = self.model
+        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]] = [
+            (child, model.module_scope, None, None) for child in reversed(model.tree.body)
+        ]
+        for child in model.tree.body:
+            model.parents[id(child)] = model.tree
+        parents = model.parents
+        awaited: set[int] = set()
+        while stack:
+            node, scope, function, cls = stack.pop()
+            kind = type(node)
+            if kind is ast.Call:
+                self._record_call(node, scope, function, cls, awaited)  # type: ignore[arg-type]
+            elif kind is ast.Await:
+                awaited.add(id(node.value))  # type: ignore[attr-defined]
+                if function is not None:
+                    function.awaits.append(node)  # type: ignore[arg-type]
+            elif kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                self._enter_function(node, scope, function, cls, stack)  # type: ignore[arg-type]
+                continue
+            elif kind is ast.ClassDef:
+                self._enter_class(node, scope, function, stack)  # type: ignore[arg-type]
+                continue
+            elif kind is ast.Lambda:
+                self._enter_lambda(node, scope, function, cls, stack)  # type: ignore[arg-type]
+                continue
+            elif kind is ast.Import or kind is ast.ImportFrom:
+                self._bind_import(node, scope)  # type: ignore[arg-type]
+            elif kind is ast.Assign:
+                self._bind_assign(node.targets, node.value, scope, cls)  # type: ignore[attr-defined]
+            elif kind is ast.AnnAssign:
+                self._bind_assign([node.target], node.value, scope, cls)  # type: ignore[attr-defined]
+            elif kind is ast.Global:
+                scope.globals.update(node.names)  # type: ignore[attr-defined]
+            elif kind is ast.Nonlocal:
+                scope.nonlocals.update(node.names)  # type: ignore[attr-defined]
+            elif kind is ast.Name and not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+                if not _is_assignment_target(node, parents):
+                    scope.bind(node.id, Binding("other"))  # type: ignore[attr-defined]
+            elif kind is ast.alias or kind is ast.arguments:
+                continue
+            elif kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
+                scope.bind(node.name, Binding("other"))  # type: ignore[attr-defined]
+            elif kind is ast.MatchAs or kind is ast.MatchStar:
+                if node.name:  # type: ignore[attr-defined]
+                    scope.bind(node.name, Binding("other"))  # type: ignore[attr-defined]
+            for child in _children(node):
+                parents[id(child)] = node
+                stack.append((child, scope, function, cls))
+        for call in model.calls:
+            call.awaited = id(call.node) in awaited
+
+    def _record_call(
+        self,
+        node: ast.Call,
+        scope: Scope,
+        function: Optional[FunctionInfo],
+        cls: Optional[ClassInfo],
+        awaited: set[int],
+    ) -> None:
+        model = self.model
+        site = CallSite(node, scope, function, cls, model.parents.get(id(node), model.tree), False)
+        model.calls.append(site)
+        name = _terminal_name(node.func)
+        if name is not None:
+            model.calls_by_name.setdefault(name, []).append(site)
+        if function is not None:
+            function.calls.append(site)
+
+    def _bind_assign(
+        self, targets: list[ast.expr], value: Optional[ast.expr], scope: Scope, cls: Optional[ClassInfo]
+    ) -> None:
+        for target in targets:
+            if isinstance(target, ast.Name):
+                scope.bind(target.id, Binding("assign", node=value))
+                if scope.kind == "class" and cls is not None and value is not None:
+                    cls.attributes[target.id] = value
+
+    def _bind_import(self, node: ast.Import | ast.ImportFrom, scope: Scope) -> None:
+        model = self.model
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    scope.bind(alias.asname, Binding("import", canonical(alias.name)))
+                else:
+                    top = alias.name.split(".")[0]
+                    scope.bind(top, Binding("import", canonical(top)))
+            return
+        base = self._import_base(node)
+        for alias in node.names:
+            if alias.name == "*":
+                if scope is model.module_scope:
+                    model.has_star_import = True
+                continue
+            local = alias.asname or alias.name
+            qualified = None if base is None else canonical(f"{base}.{alias.name}")
+            scope.bind(local, Binding("import", qualified) if qualified else Binding("other"))
+
+    def _import_base(self, node: ast.ImportFrom) -> Optional[str]:
+        if not node.level:
+            return node.module
+        package = self.model.module_name.split(".")
+        is_package = bool(self.model.path) and str(self.model.path).endswith("__init__.py")
+        keep = len(package) - node.level + (1 if is_package else 0)
+        if keep < 0 or (keep == 0 and not node.module):
+            return None
+        prefix = package[:keep]
+        if node.module:
+            prefix.append(node.module)
+        return ".".join(prefix) or None
+
+    def _enter_function(
+        self,
+        node: FunctionNode,
+        scope: Scope,
+        function: Optional[FunctionInfo],
+        cls: Optional[ClassInfo],
+        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]],
+    ) -> None:
+        model = self.model
+        method_of = cls if scope.kind == "class" else None
+        info = FunctionInfo(node, Scope("function", scope), scope, method_of, function)
+        model.functions.append(info)
+        model._function_by_node[id(node)] = info
+        qualified = f"{model.module_name}.{node.name}" if scope is model.module_scope else None
+        scope.bind(node.name, Binding("function", qualified, node, function=info))
+        if method_of is not None:
+            method_of.methods[node.name] = info
+        self._bind_parameters(node.args, info.scope)
+        parents = model.parents
+        outer = [*node.decorator_list, *_argument_defaults(node.args)]
+        if node.returns is not None:
+            outer.append(node.returns)
+        for child in outer:
+            parents[id(child)] = node
+            stack.append((child, scope, function, cls))
+        for statement in node.body:
+            parents[id(statement)] = node
+            stack.append((statement, info.scope, info, cls))
+
+    def _enter_lambda(
+        self,
+        node: ast.Lambda,
+        scope: Scope,
+        function: Optional[FunctionInfo],
+        cls: Optional[ClassInfo],
+        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]],
+    ) -> None:
+        lambda_scope = Scope("lambda", scope)
+        self._bind_parameters(node.args, lambda_scope)
+        parents = self.model.parents
+        for child in _argument_defaults(node.args):
+            parents[id(child)] = node
+            stack.append((child, scope, function, cls))
+        parents[id(node.body)] = node
+        stack.append((node.body, lambda_scope, function, cls))
+
+    def _enter_class(
+        self,
+        node: ast.ClassDef,
+        scope: Scope,
+        function: Optional[FunctionInfo],
+        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]],
+    ) -> None:
+        model = self.model
+        enclosing = _enclosing_class_qualname(scope)
+        qualname = f"{enclosing}.{node.name}" if enclosing else node.name
+        info = ClassInfo(node, qualname, Scope("class", scope, qualname=qualname), scope)
+        model.classes.append(info)
+        model._class_by_node[id(node)] = info
+        at_module_level = scope is model.module_scope
+        qualified = f"{model.module_name}.{node.name}" if at_module_level else None
+        scope.bind(node.name, Binding("class", qualified, node, cls=info))
+        parents = model.parents
+        for child in [*node.decorator_list, *node.bases, *node.keywords]:
+            parents[id(child)] = node
+            stack.append((child, scope, function, None))
+        for statement in node.body:
+            parents[id(statement)] = node
+            stack.append((statement, info.scope, function, info))
+
+    @staticmethod
+    def _bind_parameters(arguments: ast.arguments, scope: Scope) -> None:
+        every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
+        if arguments.vararg is not None:
+            every.append(arguments.vararg)
+        if arguments.kwarg is not None:
+            every.append(arguments.kwarg)
+        for argument in every:
+            scope.bind(argument.arg, Binding("param"))
+
+
+def _enclosing_class_qualname(scope: Scope) -> Optional[str]:
+    return scope.qualname if scope.kind == "class" else None
+
+
+def _is_assignment_target(name: ast.Name, parents: dict[int, ast.AST]) -> bool:
+    """Direct targets of `=` and annotated assignments are bound with their value elsewhere."""
+    parent = parents.get(id(name))
+    if isinstance(parent, ast.Assign):
+        return any(target is name for target in parent.targets)
+    return isinstance(parent, ast.AnnAssign) and parent.target is name
+
+
+def _argument_defaults(arguments: ast.arguments) -> list[ast.expr]:
+    defaults: list[ast.expr] = [*arguments.defaults]
+    defaults.extend(default for default in arguments.kw_defaults if default is not None)
+    return defaults
+
+
+_FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
+
+
+def _children(node: ast.AST) -> Iterator[ast.AST]:
+    kind = type(node)
+    fields = _FIELDS_CACHE.get(kind)
+    if fields is None:
+        fields = tuple(
+            name for name in kind._fields if name not in ("ctx", "type_comment", "type_ignores")
+        )
+        _FIELDS_CACHE[kind] = fields
+    for name in fields:
+        value = getattr(node, name, None)
+        if value is None:
+            continue
+        if isinstance(value, list):
+            for item in reversed(value):
+                if isinstance(item, ast.AST):
+                    yield item
+        elif isinstance(value, ast.AST):
+            yield value

@@ -1,0 +1,308 @@
+"""Questions rules ask about a module, answered through its own summary and the project index.
+
+Every answer can be "don't know" (None or ClassKind.UNKNOWN), and rules stay silent on it.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+from typing import Optional, Union
+
+from .index import ProjectIndex
+from .model import CallSite, ClassInfo, FunctionInfo, Scope, SemanticModel
+from .names import (
+    ASYNC_FRAMEWORK_TESTCASES,
+    ASYNC_MOCK,
+    ISOLATED_TESTCASE,
+    KNOWN_COROUTINE_FUNCTIONS,
+    NEUTRAL_BASES,
+    SYNC_MOCKS,
+    TESTCASE,
+)
+from .summarize import (
+    COROUTINE_RUNNING_DECORATORS,
+    attribute_chain,
+    decorator_name,
+    summarize_class,
+    summarize_module,
+)
+from .summary import ClassSummary, FunctionSummary, ModuleSummary
+
+
+class ClassKind(enum.Enum):
+    PLAIN_TESTCASE = "a plain unittest.TestCase"
+    ISOLATED = "an IsolatedAsyncioTestCase"
+    ASYNC_FRAMEWORK = "a framework test case that runs coroutines"
+    CUSTOM_RUNNER = "a test case with its own running machinery"
+    PYTEST_STYLE = "a pytest-style test class"
+    NOT_A_TEST = "not a test class"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_unittest(self) -> bool:
+        return self in (ClassKind.PLAIN_TESTCASE, ClassKind.ISOLATED)
+
+
+_SILENT_KINDS = (ClassKind.ASYNC_FRAMEWORK, ClassKind.CUSTOM_RUNNER)
+_MAX_CLASS_DEPTH = 30
+
+
+class Semantics:
+    def __init__(self, model: SemanticModel, index: Optional[ProjectIndex] = None) -> None:
+        self.model = model
+        self.index = index
+        self.summary: ModuleSummary = summarize_module(model)
+        self._kinds: dict[str, ClassKind] = {}
+        self._local_summaries: dict[int, ClassSummary] = {}
+
+    # -- classes -----------------------------------------------------------------------------
+
+    def class_summary(self, cls: ClassInfo) -> ClassSummary:
+        summary = self.summary.classes.get(cls.qualname)
+        if summary is not None and cls.parent_scope.kind != "function":
+            return summary
+        cached = self._local_summaries.get(id(cls.node))
+        if cached is None:
+            cached = self._local_summaries[id(cls.node)] = summarize_class(self.model, cls)
+        return cached
+
+    def kind(self, cls: ClassInfo) -> ClassKind:
+        summary = self.class_summary(cls)
+        key = f"{self.model.module_name}:{cls.qualname}:{id(cls.node)}"
+        cached = self._kinds.get(key)
+        if cached is None:
+            cached = self._kinds[key] = self._summary_kind(summary, cls.name, 0)
+        return cached
+
+    def find_class(self, qualified_name: str) -> Optional[ClassSummary]:
+        local_prefix = f"{self.model.module_name}."
+        if qualified_name.startswith(local_prefix):
+            local = self.summary.classes.get(qualified_name[len(local_prefix) :])
+            if local is not None:
+                return local
+        if self.index is None:
+            return None
+        found = self.index.resolve(qualified_name, exclude_path=self.model.path)
+        return found if isinstance(found, ClassSummary) else None
+
+    def find_function(self, qualified_name: str) -> Optional[FunctionSummary]:
+        local_prefix = f"{self.model.module_name}."
+        if qualified_name.startswith(local_prefix):
+            rest = qualified_name[len(local_prefix) :]
+            local = self.summary.functions.get(rest)
+            if local is not None:
+                return local
+            if "." in rest:
+                owner, _, method = rest.rpartition(".")
+                cls = self.summary.classes.get(owner)
+                if cls is not None:
+                    return cls.methods.get(method)
+        if self.index is None:
+            return None
+        found = self.index.resolve(qualified_name, exclude_path=self.model.path)
+        return found if isinstance(found, FunctionSummary) else None
+
+    def kind_of_name(self, qualified_name: Optional[str], depth: int = 0) -> ClassKind:
+        if qualified_name is None or depth > _MAX_CLASS_DEPTH:
+            return ClassKind.UNKNOWN
+        if qualified_name == ISOLATED_TESTCASE:
+            return ClassKind.ISOLATED
+        if qualified_name == TESTCASE:
+            return ClassKind.PLAIN_TESTCASE
+        if qualified_name in ASYNC_FRAMEWORK_TESTCASES:
+            return ClassKind.ASYNC_FRAMEWORK
+        if qualified_name in NEUTRAL_BASES:
+            return ClassKind.NOT_A_TEST
+        summary = self.find_class(qualified_name)
+        if summary is None:
+            return ClassKind.UNKNOWN
+        return self._summary_kind(summary, qualified_name.rpartition(".")[2], depth + 1)
+
+    def _summary_kind(self, summary: ClassSummary, name: str, depth: int) -> ClassKind:
+        base_kinds = [self.kind_of_name(base, depth + 1) for base in summary.bases]
+        for silent in _SILENT_KINDS:
+            if silent in base_kinds:
+                return silent
+        if ClassKind.UNKNOWN in base_kinds:
+            return ClassKind.UNKNOWN
+        unittest_kind = next(
+            (kind for kind in (ClassKind.ISOLATED, ClassKind.PLAIN_TESTCASE) if kind in base_kinds),
+            None,
+        )
+        if unittest_kind is not None:
+            return ClassKind.CUSTOM_RUNNER if summary.custom_runner else unittest_kind
+        if summary.custom_runner:
+            return ClassKind.UNKNOWN
+        if name.startswith("Test") and all(kind is ClassKind.NOT_A_TEST for kind in base_kinds):
+            return ClassKind.PYTEST_STYLE
+        return ClassKind.NOT_A_TEST
+
+    def find_method(self, summary: ClassSummary, name: str, depth: int = 0) -> Optional[FunctionSummary]:
+        """`name` looked up along the bases (depth first, as the MRO does for simple trees)."""
+        if name in summary.methods:
+            return summary.methods[name]
+        if depth > _MAX_CLASS_DEPTH:
+            return None
+        for base in summary.bases:
+            if base is None:
+                return None
+            base_summary = self.find_class(base)
+            if base_summary is None:
+                continue
+            found = self.find_method(base_summary, name, depth + 1)
+            if found is not None:
+                return found
+        return None
+
+    # -- tests -------------------------------------------------------------------------------
+
+    def is_test_method(self, function: FunctionInfo) -> bool:
+        return (
+            function.cls is not None
+            and function.name.startswith("test")
+            and self.kind(function.cls).is_unittest
+        )
+
+    def runs_coroutines(self, function: FunctionInfo) -> Optional[bool]:
+        """Whether a decorator of `function` turns it into a sync callable; None if unknowable."""
+        result: Optional[bool] = False
+        for decorator in function.node.decorator_list:
+            name = decorator_name(self.model, decorator, function.parent_scope)
+            if name is None:
+                return None
+            if name in COROUTINE_RUNNING_DECORATORS:
+                return True
+            found = self.find_function(name)
+            if found is not None and found.runs_coroutines:
+                return True
+            if found is None and not _is_known_library_decorator(name):
+                result = None
+        return result
+
+    def receiver(self, function: FunctionInfo) -> Optional[str]:
+        """The name of `self` (or `cls`) in a method, or of the enclosing method's receiver."""
+        method = function.enclosing_method()
+        if method is None:
+            return None
+        arguments = [*method.node.args.posonlyargs, *method.node.args.args]
+        return arguments[0].arg if arguments else None
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def called_function(self, call: CallSite) -> Optional[FunctionSummary]:
+        """The summary of the function or method `call` calls, when it can be known."""
+        func = call.node.func
+        if call.function is not None and call.cls is not None and isinstance(func, ast.Attribute):
+            receiver = self.receiver(call.function)
+            if receiver is not None and isinstance(func.value, ast.Name) and func.value.id == receiver:
+                if self._is_rebound(receiver, call.scope):
+                    return None
+                return self.find_method(self.class_summary(call.cls), func.attr)
+        instance = self.instance_class(func.value, call) if isinstance(func, ast.Attribute) else None
+        if instance is not None and isinstance(func, ast.Attribute):
+            return self.find_method(instance, func.attr)
+        name = self.model.callee_name(call)
+        if name is None:
+            return None
+        if name in KNOWN_COROUTINE_FUNCTIONS:
+            return FunctionSummary(name=name.rpartition(".")[2], is_async=True)
+        return self.find_function(name)
+
+    def _is_rebound(self, receiver: str, scope: Scope) -> bool:
+        bindings = self.model.lookup(receiver, scope)
+        return bindings is None or any(binding.kind != "param" for binding in bindings)
+
+    def returns_coroutine(self, call: CallSite) -> bool:
+        """True only when calling `call`'s callee certainly creates a coroutine (or awaitable)."""
+        if self.mock_factory_of_call(call) == ASYNC_MOCK:
+            return True
+        called = self.called_function(call)
+        return called is not None and (called.is_async or called.returns_awaitable)
+
+    def instance_class(self, expr: ast.expr, call: CallSite) -> Optional[ClassSummary]:
+        """The project class `expr` is an instance of: `x = Client()` or `self.x = Client()`."""
+        value = self._assigned_value(expr, call)
+        if not isinstance(value, ast.Call):
+            return None
+        name = self.model.qualified_name(value.func, call.scope)
+        return None if name is None else self.find_class(name)
+
+    def _assigned_value(self, expr: ast.expr, call: CallSite) -> Optional[ast.expr]:
+        if isinstance(expr, ast.Name):
+            binding = self.model.resolve_binding(expr.id, call.scope)
+            if binding is None or binding.kind != "assign":
+                return None
+            return binding.node if isinstance(binding.node, ast.expr) else None
+        if call.function is not None and call.cls is not None:
+            receiver = self.receiver(call.function)
+            chain = attribute_chain(expr, receiver) if receiver else None
+            if chain is not None and "." not in chain:
+                return self.self_attribute_value(call.cls, chain)
+        return None
+
+    def self_attribute_value(self, cls: ClassInfo, attribute: str) -> Optional[ast.expr]:
+        """The one value the class's methods assign to `self.<attribute>`, if they agree."""
+        values = self.self_attribute_assignments(cls).get(attribute)
+        if not values or len({ast.dump(value) for value in values}) != 1:
+            return None
+        return values[0]
+
+    def self_attribute_assignments(self, cls: ClassInfo) -> dict[str, list[ast.expr]]:
+        key = f"self-assignments:{id(cls.node)}"
+        cached = self.model.cache.get(key)
+        if cached is not None:
+            return cached  # type: ignore[no-any-return]
+        assignments: dict[str, list[ast.expr]] = {}
+        for method in cls.methods.values():
+            arguments = [*method.node.args.posonlyargs, *method.node.args.args]
+            if not arguments:
+                continue
+            receiver = arguments[0].arg
+            for node in ast.walk(method.node):
+                if isinstance(node, ast.Assign):
+                    for target in node.targets:
+                        chain = attribute_chain(target, receiver)
+                        if chain is not None and "." not in chain:
+                            assignments.setdefault(chain, []).append(node.value)
+        self.model.cache[key] = assignments
+        return assignments
+
+    # -- mocks -------------------------------------------------------------------------------
+
+    def mock_factory_of_call(self, call: CallSite) -> Optional[str]:
+        """`AsyncMock`/`Mock`/`MagicMock` when `call` calls an attribute or name holding one."""
+        value = self._assigned_value(call.node.func, call)
+        if isinstance(value, ast.Call):
+            return self.mock_factory(value, call.scope)
+        return None
+
+    def mock_factory(self, expr: ast.expr, scope: Scope) -> Optional[str]:
+        """The mock class `expr` constructs, when it is a plain sync mock or an AsyncMock.
+
+        Mocks built with `spec`/`spec_set`/`wraps` get AsyncMock children for async methods, so
+        they are reported as None (not a plain mock).
+        """
+        if not isinstance(expr, ast.Call):
+            return None
+        name = self.model.qualified_name(expr.func, scope)
+        if name == ASYNC_MOCK:
+            return name
+        if name in SYNC_MOCKS:
+            if any(keyword.arg in ("spec", "spec_set", "wraps") for keyword in expr.keywords):
+                return None
+            if expr.args:  # the first positional argument is `spec`
+                return None
+            return name
+        return None
+
+
+def _is_known_library_decorator(name: str) -> bool:
+    from .summarize import NEUTRAL_FUNCTION_DECORATORS
+
+    return name in NEUTRAL_FUNCTION_DECORATORS or name.startswith(
+        ("pytest.mark.", "unittest.mock.patch", "unittest.skip")
+    )
+
+
+CallTarget = Union[FunctionSummary, ClassSummary]

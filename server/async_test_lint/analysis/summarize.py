@@ -1,0 +1,254 @@
+"""Turn a module's semantic model into the summary other modules resolve against."""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+from .model import Binding, ClassInfo, FunctionInfo, SemanticModel
+from .names import (
+    ASYNCCONTEXTMANAGER,
+    NEUTRAL_CLASS_DECORATOR_PREFIXES,
+    NEUTRAL_METACLASSES,
+    RUN,
+    RUNNER_METHODS,
+)
+from .summary import ClassSummary, FunctionSummary, ModuleSummary
+
+#: Decorators that leave "calling this returns a coroutine" intact.
+NEUTRAL_FUNCTION_DECORATORS = frozenset(
+    {
+        "builtins.staticmethod",
+        "builtins.classmethod",
+        "abc.abstractmethod",
+        "typing.overload",
+        "typing.final",
+        "typing_extensions.override",
+        "typing.override",
+        "functools.wraps",
+        "unittest.mock.patch",
+        "unittest.mock.patch.object",
+        "unittest.mock.patch.dict",
+        "unittest.mock.patch.multiple",
+        "unittest.skip",
+        "unittest.skipIf",
+        "unittest.skipUnless",
+        "unittest.expectedFailure",
+    }
+)
+
+#: Decorators known to run a coroutine function to completion and return a sync callable.
+COROUTINE_RUNNING_DECORATORS = frozenset(
+    {
+        "asgiref.sync.async_to_sync",
+        "tornado.testing.gen_test",
+        "aiounittest.async_test",
+        "asynctest.fail_on",
+        "syncer.sync",
+        "anyio.run",
+        "trio.run",
+    }
+)
+
+
+def decorator_name(model: SemanticModel, decorator: ast.expr, scope: object) -> Optional[str]:
+    """The qualified name of a decorator, `@x(...)` read as `x`."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return model.qualified_name(target, scope)  # type: ignore[arg-type]
+
+
+def decorators_are_neutral(model: SemanticModel, function: FunctionInfo) -> bool:
+    for decorator in function.node.decorator_list:
+        name = decorator_name(model, decorator, function.parent_scope)
+        if name is None or not (
+            name in NEUTRAL_FUNCTION_DECORATORS or name.startswith("pytest.mark.")
+        ):
+            return False
+    return True
+
+
+def loop_driving_call(model: SemanticModel, function: FunctionInfo) -> Optional[str]:
+    """`asyncio.run` or `run_until_complete` when the function drives a loop itself."""
+    for call in function.calls:
+        func = call.node.func
+        if isinstance(func, ast.Attribute) and func.attr == "run_until_complete":
+            return "run_until_complete"
+        if isinstance(func, (ast.Name, ast.Attribute)) and model.callee_name(call) == RUN:
+            return RUN
+    return None
+
+
+def summarize_function(model: SemanticModel, function: FunctionInfo) -> FunctionSummary:
+    names = [decorator_name(model, d, function.parent_scope) for d in function.node.decorator_list]
+    is_async = function.is_async and decorators_are_neutral(model, function)
+    return FunctionSummary(
+        name=function.name,
+        is_async=is_async,
+        is_async_context_manager=ASYNCCONTEXTMANAGER in names,
+        drives_loop=loop_driving_call(model, function),
+        runs_coroutines=_runs_coroutines(model, function),
+        returns_awaitable=not function.is_async and _returns_local_coroutine(model, function),
+    )
+
+
+def _runs_coroutines(model: SemanticModel, function: FunctionInfo) -> bool:
+    """A decorator (or decorator factory) whose inner function drives a loop."""
+    wrappers = model.cache.get("loop-running-wrappers")
+    if wrappers is None:
+        wrappers = set()
+        for inner in model.functions:
+            if inner.parent is not None and loop_driving_call(model, inner) is not None:
+                outer = inner.parent
+                while outer is not None:
+                    wrappers.add(id(outer.node))
+                    outer = outer.parent
+        model.cache["loop-running-wrappers"] = wrappers
+    return id(function.node) in wrappers
+
+
+def _returns_local_coroutine(model: SemanticModel, function: FunctionInfo) -> bool:
+    """`def close(self): return self.client.aclose()`-style wrappers of a coroutine function."""
+    for statement in ast.walk(function.node):
+        if not isinstance(statement, ast.Return) or not isinstance(statement.value, ast.Call):
+            continue
+        func = statement.value.func
+        if isinstance(func, ast.Name):
+            binding = model.resolve_binding(func.id, function.scope)
+            if binding is not None and binding.function is not None and binding.function.is_async:
+                return True
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and function.cls is not None
+            and _is_self(function, func.value.id)
+        ):
+            method = function.cls.methods.get(func.attr)
+            if method is not None and method.is_async:
+                return True
+    return False
+
+
+def _is_self(function: FunctionInfo, name: str) -> bool:
+    arguments = [*function.node.args.posonlyargs, *function.node.args.args]
+    return bool(arguments) and arguments[0].arg == name
+
+
+def summarize_class(model: SemanticModel, cls: ClassInfo) -> ClassSummary:
+    scope = cls.parent_scope
+    bases = tuple(
+        model.qualified_name(base.value if isinstance(base, ast.Subscript) else base, scope)
+        for base in cls.node.bases
+    )
+    methods = {name: summarize_function(model, method) for name, method in cls.methods.items()}
+    return ClassSummary(
+        qualname=cls.qualname,
+        bases=bases,
+        methods=methods,
+        custom_runner=_has_custom_runner(model, cls),
+        awaited_attributes=frozenset(_awaited_attributes(cls)),
+        init_parameters=_init_parameters(cls),
+        is_async_context_manager="__aenter__" in cls.methods and "__enter__" not in cls.methods,
+    )
+
+
+def _has_custom_runner(model: SemanticModel, cls: ClassInfo) -> bool:
+    if any(name in RUNNER_METHODS or name == "__init_subclass__" for name in cls.methods):
+        return True
+    for keyword in cls.node.keywords:
+        if keyword.arg == "metaclass":
+            name = model.qualified_name(keyword.value, cls.parent_scope)
+            if name not in NEUTRAL_METACLASSES:
+                return True
+    for decorator in cls.node.decorator_list:
+        name = decorator_name(model, decorator, cls.parent_scope)
+        if name is None or not name.startswith(NEUTRAL_CLASS_DECORATOR_PREFIXES):
+            return True
+    return False
+
+
+def attribute_chain(expr: ast.expr, receiver: str) -> Optional[str]:
+    """`self.a.b` -> "a.b" when `expr` is an attribute chain on the name `receiver`."""
+    parts: list[str] = []
+    while isinstance(expr, ast.Attribute):
+        parts.append(expr.attr)
+        expr = expr.value
+    if isinstance(expr, ast.Name) and expr.id == receiver and parts:
+        return ".".join(reversed(parts))
+    return None
+
+
+def _awaited_attributes(cls: ClassInfo) -> set[str]:
+    awaited: set[str] = set()
+    for method in cls.methods.values():
+        arguments = [*method.node.args.posonlyargs, *method.node.args.args]
+        if not arguments:
+            continue
+        receiver = arguments[0].arg
+        for node in method.awaits:
+            value = node.value.func if isinstance(node.value, ast.Call) else node.value
+            chain = attribute_chain(value, receiver)
+            if chain is not None:
+                awaited.add(chain)
+    return awaited
+
+
+def _init_parameters(cls: ClassInfo) -> tuple[tuple[str, Optional[str]], ...]:
+    init = cls.methods.get("__init__")
+    if init is None:
+        return ()
+    arguments = [*init.node.args.posonlyargs, *init.node.args.args, *init.node.args.kwonlyargs]
+    if not arguments:
+        return ()
+    receiver = arguments[0].arg
+    stored: dict[str, str] = {}
+    for statement in ast.walk(init.node):
+        if isinstance(statement, ast.Assign) and isinstance(statement.value, ast.Name):
+            for target in statement.targets:
+                chain = attribute_chain(target, receiver)
+                if chain is not None and "." not in chain:
+                    stored.setdefault(statement.value.id, chain)
+    return tuple((argument.arg, stored.get(argument.arg)) for argument in arguments[1:])
+
+
+def _import_bindings(model: SemanticModel) -> dict[str, str]:
+    imports: dict[str, str] = {}
+    for name, bindings in model.module_scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].kind == "import" and bindings[0].qualified_name:
+            imports[name] = bindings[0].qualified_name
+    return imports
+
+
+def _is_fixture(model: SemanticModel, function: FunctionInfo) -> bool:
+    for decorator in function.node.decorator_list:
+        name = decorator_name(model, decorator, function.parent_scope)
+        if name in ("pytest.fixture", "pytest_asyncio.fixture"):
+            return True
+    return False
+
+
+def _module_level(binding: Binding) -> bool:
+    return binding.qualified_name is not None
+
+
+def summarize_module(model: SemanticModel) -> ModuleSummary:
+    functions = {}
+    for name, bindings in model.module_scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].function is not None and _module_level(bindings[0]):
+            functions[name] = summarize_function(model, bindings[0].function)
+    classes = {
+        cls.qualname: summarize_class(model, cls)
+        for cls in model.classes
+        if cls.parent_scope.kind != "function"
+    }
+    fixtures = frozenset(
+        function.name for function in model.functions if _is_fixture(model, function)
+    )
+    return ModuleSummary(
+        name=model.module_name,
+        path=model.path or model.module_name,
+        functions=functions,
+        classes=classes,
+        imports=_import_bindings(model),
+        has_star_import=model.has_star_import,
+        fixtures=fixtures,
+    )

@@ -1,0 +1,55 @@
+"""What one module tells the others: the facts resolution needs, small and picklable.
+
+The same summary describes the module being linted and every other module of the project, so a
+base class or an `async def` resolves by one code path wherever it is defined.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass(frozen=True)
+class FunctionSummary:
+    name: str
+    is_async: bool
+    #: decorated with contextlib.asynccontextmanager: calling it gives an async context manager.
+    is_async_context_manager: bool = False
+    #: calls asyncio.run / run_until_complete itself (a helper that drives a loop).
+    drives_loop: Optional[str] = None
+    #: a decorator that turns a coroutine function into a sync callable (runs it on a loop).
+    runs_coroutines: bool = False
+    #: a sync function that returns the coroutine of an async call (awaitable result).
+    returns_awaitable: bool = False
+
+
+@dataclass(frozen=True)
+class ClassSummary:
+    qualname: str
+    #: canonical qualified names of the bases; None where a base cannot be resolved.
+    bases: tuple[Optional[str], ...]
+    methods: dict[str, FunctionSummary]
+    #: overrides unittest's running machinery, has a custom metaclass, __init_subclass__, or a class
+    #: decorator that may rewrite methods: its tests run in a way this analysis does not model.
+    custom_runner: bool = False
+    #: attribute chains the methods await: `await self.repo.get()` gives "repo.get".
+    awaited_attributes: frozenset[str] = frozenset()
+    #: `__init__` parameters (in order) and the attribute each is stored in, if any.
+    init_parameters: tuple[tuple[str, Optional[str]], ...] = ()
+    is_async_context_manager: bool = False
+
+
+@dataclass(frozen=True)
+class ModuleSummary:
+    name: str
+    path: str
+    functions: dict[str, FunctionSummary] = field(default_factory=dict)
+    classes: dict[str, ClassSummary] = field(default_factory=dict)
+    #: names bound by import: local name -> canonical qualified name (for re-exports).
+    imports: dict[str, str] = field(default_factory=dict)
+    has_star_import: bool = False
+    #: pytest fixtures defined here, by name.
+    fixtures: frozenset[str] = frozenset()
+    #: loop-management styles used here ("isolated", "manual-loop", "pytest-asyncio", "anyio").
+    styles: dict[str, int] = field(default_factory=dict)

@@ -1,0 +1,320 @@
+"""The analysis engine: `lint` and `fix`, pure functions of (source, path, settings, index).
+
+It knows nothing of LSP or of terminals; the language server and the CLI only translate.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import logging
+import re
+import traceback
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePath, PurePosixPath
+from typing import Optional
+
+from .analysis.index import ProjectIndex, module_name_for
+from .analysis.model import SemanticModel
+from .analysis.semantics import Semantics
+from .analysis.summarize import summarize_module
+from .analysis.summary import ModuleSummary
+from .fixes.edits import OverlappingEdits, apply_edits
+from .model import (
+    Diagnostic,
+    Fix,
+    LazyFix,
+    LintResult,
+    Position,
+    RuleFailure,
+    Safety,
+    Settings,
+    Severity,
+    TextRange,
+)
+from .parsing import ParsedSource, SyntaxProblem, parse_python
+from .rules import Rule, all_rules
+from .rules.base import Context
+from .source import LineIndex
+
+logger = logging.getLogger(__name__)
+
+SYNTAX_ERROR_CODE = "ATL001"
+SYNTAX_ERROR_NAME = "syntax-error"
+MAX_FIX_PASSES = 10
+
+_NOQA = re.compile(r"#\s*noqa(?::[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?", re.I)
+_CODE = re.compile(r"[A-Za-z]+[0-9]+")
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """One parsed and modelled document: what lint reads, and what an index learns from it."""
+
+    parsed: ParsedSource
+    model: SemanticModel
+
+
+def module_name(path: Optional[str], settings: Settings) -> str:
+    if path is None:
+        return "__main__"
+    return module_name_for(path, settings.project_root)
+
+
+def analyse(source: str, path: Optional[str], settings: Settings) -> Analysis | SyntaxProblem:
+    parsed = parse_python(source)
+    if isinstance(parsed, SyntaxProblem):
+        return parsed
+    return Analysis(parsed, SemanticModel(parsed, module_name(path, settings), path))
+
+
+def summarize(source: str, path: str, settings: Settings) -> Optional[ModuleSummary]:
+    """The index entry for a file, or None when it does not parse."""
+    analysis = analyse(source, path, settings)
+    if isinstance(analysis, SyntaxProblem):
+        return None
+    return summarize_module(analysis.model)
+
+
+def index_sources(files: Mapping[str, str], settings: Settings) -> ProjectIndex:
+    """A project index of in-memory files (path -> text); files that do not parse are skipped."""
+    index = ProjectIndex()
+    for path, text in files.items():
+        summary = summarize(text, path, settings)
+        if summary is not None:
+            index.update(summary)
+    return index
+
+
+def lint(
+    source: str,
+    path: Optional[str] = None,
+    settings: Settings = Settings(),
+    index: Optional[ProjectIndex] = None,
+) -> LintResult:
+    """Every diagnostic of the enabled rules for `source`, each carrying its (lazy) fix."""
+    extra_ignores = per_file_ignores(path, settings)
+    analysis = analyse(source, path, settings)
+    if isinstance(analysis, SyntaxProblem):
+        if not settings.is_enabled(SYNTAX_ERROR_CODE, extra_ignores):
+            return LintResult(())
+        return LintResult((_syntax_diagnostic(analysis),))
+    semantics = Semantics(analysis.model, index)
+    context = Context(analysis.parsed, analysis.model, semantics, settings, path)
+    diagnostics: list[Diagnostic] = []
+    failures: list[RuleFailure] = []
+    for rule_class in enabled_rules(settings, extra_ignores):
+        rule = rule_class()
+        try:
+            found = list(rule.check(context))
+        except Exception as error:  # a broken rule must not take the others down
+            failures.append(_failure(rule_class, path, error))
+            continue
+        diagnostics.extend(_validated(diagnostic, analysis.parsed) for diagnostic in found)
+    kept = _drop_suppressed(_dedupe(diagnostics), analysis.parsed.lines)
+    kept.sort(key=lambda diagnostic: (diagnostic.range, diagnostic.code))
+    return LintResult(tuple(kept), tuple(failures))
+
+
+def enabled_rules(settings: Settings, extra_ignores: frozenset[str] = frozenset()) -> list[type[Rule]]:
+    return [
+        rule
+        for rule in all_rules()
+        if settings.is_enabled(rule.code, extra_ignores) and rule.applies_to(settings.target_version)
+    ]
+
+
+def per_file_ignores(path: Optional[str], settings: Settings) -> frozenset[str]:
+    if path is None or not settings.per_file_ignores:
+        return frozenset()
+    relative = _relative_posix(path, settings.project_root)
+    ignored: set[str] = set()
+    for pattern, codes in settings.per_file_ignores:
+        if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(PurePosixPath(relative).name, pattern):
+            ignored |= codes
+    return frozenset(ignored)
+
+
+def _relative_posix(path: str, root: Optional[str]) -> str:
+    pure = PurePath(path)
+    if root is not None:
+        try:
+            pure = pure.relative_to(root)
+        except ValueError:
+            pass
+    return pure.as_posix()
+
+
+def _failure(rule: type[Rule], path: Optional[str], error: Exception) -> RuleFailure:
+    where = path or "<unsaved document>"
+    logger.error("rule %s failed on %s:\n%s", rule.code, where, traceback.format_exc())
+    return RuleFailure(rule.code, where, f"{type(error).__name__}: {error}")
+
+
+def _syntax_diagnostic(problem: SyntaxProblem) -> Diagnostic:
+    return Diagnostic(
+        code=SYNTAX_ERROR_CODE,
+        name=SYNTAX_ERROR_NAME,
+        message=f"SyntaxError: {problem.message}",
+        range=problem.range,
+        severity=Severity.ERROR,
+    )
+
+
+def _dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
+    seen: set[tuple[str, TextRange, str]] = set()
+    unique = []
+    for diagnostic in diagnostics:
+        key = (diagnostic.code, diagnostic.range, diagnostic.message)
+        if key not in seen:
+            seen.add(key)
+            unique.append(diagnostic)
+    return unique
+
+
+def noqa_codes(line: str) -> Optional[frozenset[str]]:
+    """None when the line has no `# noqa`; an empty set for a bare `# noqa` (everything)."""
+    match = _NOQA.search(line)
+    if match is None:
+        return None
+    codes = match.group("codes")
+    return frozenset(code.upper() for code in _CODE.findall(codes)) if codes else frozenset()
+
+
+def _drop_suppressed(diagnostics: Sequence[Diagnostic], lines: LineIndex) -> list[Diagnostic]:
+    kept = []
+    for diagnostic in diagnostics:
+        suppressed = False
+        for line in {diagnostic.range.start.line, diagnostic.range.end.line}:
+            codes = noqa_codes(lines.line_text(line))
+            if codes is not None and (not codes or diagnostic.code in codes):
+                suppressed = True
+                break
+        if not suppressed:
+            kept.append(diagnostic)
+    return kept
+
+
+def _validated(diagnostic: Diagnostic, parsed: ParsedSource) -> Diagnostic:
+    """Wrap the fix so it is offered only when it builds and the fixed file still parses."""
+    lazy = diagnostic.lazy_fix
+    if lazy is None:
+        return diagnostic
+    text, lines, code = parsed.text, parsed.lines, diagnostic.code
+
+    def build() -> Optional[Fix]:
+        try:
+            fix = lazy.get()
+        except Exception:
+            logger.error("the fix of %s failed to build:\n%s", code, traceback.format_exc())
+            return None
+        if fix is None or not fix.edits:
+            return None
+        try:
+            fixed = apply_edits(text, fix.edits, lines)
+        except OverlappingEdits:
+            logger.error("the fix of %s has overlapping edits", code)
+            return None
+        if isinstance(parse_python(fixed), SyntaxProblem):
+            logger.warning("the fix of %s was dropped: its result does not parse", code)
+            return None
+        return fix
+
+    return Diagnostic(
+        code=diagnostic.code,
+        name=diagnostic.name,
+        message=diagnostic.message,
+        range=diagnostic.range,
+        severity=diagnostic.severity,
+        lazy_fix=LazyFix(lazy.title, lazy.safety, build),
+    )
+
+
+@dataclass(frozen=True)
+class FixResult:
+    text: str
+    applied: int
+    passes: int
+    remaining: Sequence[Diagnostic]
+
+
+def allowed(safety: Optional[Safety], unsafe: bool) -> bool:
+    return safety is Safety.SAFE or (unsafe and safety is Safety.UNSAFE)
+
+
+def fix(
+    source: str,
+    path: Optional[str] = None,
+    settings: Settings = Settings(),
+    index: Optional[ProjectIndex] = None,
+    *,
+    unsafe: bool = False,
+    max_passes: int = MAX_FIX_PASSES,
+) -> FixResult:
+    """Apply fixes until none is left or nothing changes: non-overlapping fixes per pass."""
+    text = source
+    applied = 0
+    passes = 0
+    result = lint(text, path, settings, index)
+    while passes < max_passes:
+        fixes = [
+            found
+            for diagnostic in result.diagnostics
+            if allowed(diagnostic.fix_safety, unsafe) and (found := diagnostic.fix) is not None
+        ]
+        new_text, count = apply_fix_pass(text, fixes)
+        if count == 0 or new_text == text:
+            break
+        passes += 1
+        applied += count
+        text = new_text
+        result = lint(text, path, settings, index)
+    return FixResult(text, applied, passes, result.diagnostics)
+
+
+def apply_fix_pass(text: str, fixes: Iterable[Fix]) -> tuple[str, int]:
+    """Apply the fixes that do not overlap an earlier one; refuse a pass that breaks the syntax."""
+    chosen: list[Fix] = []
+    taken: list[TextRange] = []
+    for candidate in sorted(fixes, key=lambda f: f.span()):
+        spans = [edit.range for edit in candidate.edits]
+        if any(_conflicts(span, other) for span in spans for other in taken):
+            continue
+        chosen.append(candidate)
+        taken.extend(spans)
+    if not chosen:
+        return text, 0
+    lines = LineIndex(text)
+    fixed = apply_edits(text, [edit for chosen_fix in chosen for edit in chosen_fix.edits], lines)
+    if isinstance(parse_python(fixed), SyntaxProblem):
+        # Each fix parses alone; together they do not. Apply the first one only.
+        first = apply_edits(text, chosen[0].edits, lines)
+        return (first, 1) if not isinstance(parse_python(first), SyntaxProblem) else (text, 0)
+    return fixed, len(chosen)
+
+
+def _conflicts(a: TextRange, b: TextRange) -> bool:
+    if a.overlaps(b):
+        return True
+    # Two insertions (or an insertion at a replaced range's edge) at one point: order is unclear.
+    return a.start == b.start or (a.start == a.end and b.start <= a.start <= b.end) or (
+        b.start == b.end and a.start <= b.start <= a.end
+    )
+
+
+def syntax_ok(text: str) -> bool:
+    return not isinstance(parse_python(text), SyntaxProblem)
+
+
+__all__ = [
+    "SYNTAX_ERROR_CODE",
+    "Analysis",
+    "FixResult",
+    "Position",
+    "analyse",
+    "apply_fix_pass",
+    "fix",
+    "index_sources",
+    "lint",
+    "summarize",
+]

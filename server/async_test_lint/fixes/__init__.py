@@ -1,0 +1,1 @@
+"""Fix construction (text edits, libcst transforms) and application."""

@@ -1,0 +1,509 @@
+"""One fix for a whole test class: move it off hand-driven loops.
+
+From Python 3.8 on, the class becomes an `IsolatedAsyncioTestCase`: the base is switched, each test
+and helper that drives a loop becomes `async def`, `asyncio.run(x)` and `loop.run_until_complete(x)`
+become `await x`, calls of converted helpers are awaited, `async def setUp`/`tearDown` become
+`asyncSetUp`/`asyncTearDown`, and the loop plumbing those tests no longer need is removed.
+Below 3.8 the class keeps its base and gets the dedicated per-test loop instead (`setUp` makes it,
+`addCleanup` closes it) and every loop-driving call runs on `self.loop`.
+
+The semantic decisions are taken on the `ast` model; libcst rewrites the class's own text, so
+formatting and comments inside the class survive, and a line diff turns the result into edits.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from typing import Optional, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from ..analysis.model import CallSite, ClassInfo, FunctionInfo
+from ..analysis.names import GET_EVENT_LOOP, NEW_EVENT_LOOP, RUN, SET_EVENT_LOOP, TESTCASE
+from ..model import Edit, Fix, Safety
+from ..rules.base import Context
+from .edits import line_diff_edits, merge_edits
+from .expressions import needs_parentheses_as_operand
+from .imports import reference
+
+ISOLATED = "unittest.IsolatedAsyncioTestCase"
+LIFECYCLE_RENAMES = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
+_LOOP_FACTORIES = (GET_EVENT_LOOP, NEW_EVENT_LOOP)
+
+Span = tuple[int, int, int, int]  # start line, start column, end line, end column (segment-relative)
+
+
+@dataclass
+class _Plan:
+    cls: ClassInfo
+    per_test_loop: bool
+    #: method name -> new name, for methods that become `async def`.
+    make_async: dict[str, str] = field(default_factory=dict)
+    #: `asyncio.run(x)`-style calls to rewrite, with "outer parentheses needed".
+    loop_calls: dict[Span, bool] = field(default_factory=dict)
+    #: calls of converted helpers to await, with "outer parentheses needed".
+    helper_calls: dict[Span, bool] = field(default_factory=dict)
+    remove_statements: set[Span] = field(default_factory=set)
+    base_span: Optional[Span] = None
+    base_text: str = ""
+    prepend_base: bool = False
+    setup_lines: tuple[str, ...] = ()
+
+
+def conversion_fix(context: Context, cls: ClassInfo) -> Optional[Fix]:
+    """The whole-class conversion fix, or None when it cannot be done safely by a machine."""
+    per_test_loop = context.target < (3, 8)
+    segment = _ClassSegment.of(context, cls)
+    if segment is None:
+        return None
+    plan = _make_plan(context, cls, segment, per_test_loop)
+    if plan is None:
+        return None
+    import_edits: list[Edit] = []
+    if per_test_loop:
+        factory = reference(context.model, NEW_EVENT_LOOP)
+        if factory is None:
+            return None
+        import_edits.extend(factory.edits)
+        plan.setup_lines = (
+            f"self.loop = {factory.text}()",
+            "self.addCleanup(self.loop.close)",
+        )
+    else:
+        isolated = reference(context.model, ISOLATED)
+        if isolated is None:
+            return None
+        import_edits.extend(isolated.edits)
+        plan.base_text = isolated.text
+    new_segment = segment.rewrite(plan)
+    if new_segment is None:
+        return None
+    class_edits = line_diff_edits(segment.original, new_segment, segment.first_line)
+    title = (
+        f"Run {cls.name}'s tests on a per-test loop made in setUp"
+        if per_test_loop
+        else f"Convert {cls.name} to IsolatedAsyncioTestCase"
+    )
+    return Fix(title, Safety.UNSAFE, merge_edits([import_edits, class_edits]))
+
+
+# -- planning (semantic decisions on the ast model) --------------------------------------------
+
+
+def _make_plan(context: Context, cls: ClassInfo, segment: _ClassSegment, per_test_loop: bool) -> Optional[_Plan]:
+    plan = _Plan(cls, per_test_loop)
+    drivers = _loop_driving_calls(context, cls)
+    converted: set[str] = set()
+    for method_name, calls in drivers.items():
+        if calls:
+            converted.add(method_name)
+    if not per_test_loop:
+        converted |= {name for name, method in cls.methods.items() if method.is_async and _is_test_or_lifecycle(name)}
+        converted = _close_over_callers(cls, converted)
+        if converted is None:
+            return None
+    if not converted:
+        return None
+    for name in converted:
+        method = cls.methods[name]
+        if name in ("setUpClass", "tearDownClass", "__init__") or _is_property_or_static(method):
+            return None
+        if per_test_loop:
+            if method.is_async:
+                return None
+            continue
+        plan.make_async[name] = LIFECYCLE_RENAMES.get(name, name)
+    for name, calls in drivers.items():
+        if name not in converted:
+            continue
+        for call in calls:
+            if per_test_loop or _await_argument_possible(call.node):
+                plan.loop_calls[segment.span(context, call.node)] = needs_parentheses_as_operand(
+                    context.model, call.node
+                )
+            else:
+                return None
+    plan.remove_statements = {
+        segment.span(context, statement) for statement in _loop_plumbing(context, cls, converted)
+    }
+    if not per_test_loop:
+        for call in _helper_calls(context, cls, set(plan.make_async)):
+            plan.helper_calls[segment.span(context, call.node)] = needs_parentheses_as_operand(
+                context.model, call.node
+            )
+        if not _plan_base(context, cls, segment, plan):
+            return None
+    return plan
+
+
+def _is_test_or_lifecycle(name: str) -> bool:
+    return name.startswith("test") or name in LIFECYCLE_RENAMES
+
+
+def _is_property_or_static(method: FunctionInfo) -> bool:
+    for decorator in method.node.decorator_list:
+        if isinstance(decorator, ast.Name) and decorator.id in ("property", "staticmethod", "classmethod"):
+            return True
+    return False
+
+
+def _loop_driving_calls(context: Context, cls: ClassInfo) -> dict[str, list[CallSite]]:
+    """Per method of `cls`: its `asyncio.run(...)` and unmanaged `run_until_complete(...)` calls."""
+    found: dict[str, list[CallSite]] = {}
+    for name, method in cls.methods.items():
+        calls = [call for call in method.calls if _drives_loop(context, call) and call.scope is method.scope]
+        found[name] = calls
+    return found
+
+
+def _drives_loop(context: Context, call: CallSite) -> bool:
+    func = call.node.func
+    if isinstance(func, ast.Attribute) and func.attr == "run_until_complete":
+        return True
+    return context.model.callee_name(call) == RUN
+
+
+def _await_argument_possible(call: ast.Call) -> bool:
+    return len(call.args) == 1 and not isinstance(call.args[0], ast.Starred)
+
+
+def _close_over_callers(cls: ClassInfo, converted: set[str]) -> Optional[set[str]]:
+    """Methods that call a converted helper must become async too; give up when one cannot."""
+    result = set(converted)
+    changed = True
+    while changed:
+        changed = False
+        for name, method in cls.methods.items():
+            if name in result:
+                continue
+            if any(_calls_self_method(method, helper) for helper in result if not helper.startswith("test")):
+                if name in ("setUpClass", "tearDownClass", "__init__") or name.startswith("__"):
+                    return None
+                result.add(name)
+                changed = True
+    return result
+
+
+def _calls_self_method(method: FunctionInfo, helper: str) -> bool:
+    receiver = _receiver(method)
+    if receiver is None:
+        return False
+    for call in method.calls:
+        func = call.node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr == helper
+            and isinstance(func.value, ast.Name)
+            and func.value.id == receiver
+        ):
+            return True
+    return False
+
+
+def _receiver(method: FunctionInfo) -> Optional[str]:
+    arguments = [*method.node.args.posonlyargs, *method.node.args.args]
+    return arguments[0].arg if arguments else None
+
+
+def _helper_calls(context: Context, cls: ClassInfo, converted: set[str]) -> list[CallSite]:
+    helpers = {name for name in converted if not name.startswith("test") and name not in LIFECYCLE_RENAMES}
+    calls = []
+    for method in cls.methods.values():
+        receiver = _receiver(method)
+        for call in method.calls:
+            func = call.node.func
+            if (
+                not call.awaited
+                and isinstance(func, ast.Attribute)
+                and func.attr in helpers
+                and isinstance(func.value, ast.Name)
+                and func.value.id == receiver
+            ):
+                calls.append(call)
+    return calls
+
+
+def _loop_plumbing(context: Context, cls: ClassInfo, converted: set[str]) -> list[ast.stmt]:
+    """`loop = asyncio.new_event_loop()`, `set_event_loop(loop)`, `loop.close()` of a local loop
+    that only ran coroutines, in converted methods: the isolated runner owns the loop now."""
+    statements: list[ast.stmt] = []
+    model = context.model
+    for name in converted:
+        method = cls.methods[name]
+        for local, bindings in method.scope.bindings.items():
+            if len(bindings) != 1 or bindings[0].kind != "assign":
+                continue
+            value = bindings[0].node
+            if not isinstance(value, ast.Call) or model.qualified_name(value.func, method.scope) not in _LOOP_FACTORIES:
+                continue
+            uses = _plumbing_uses(context, method, local)
+            if uses is not None:
+                statements.extend(uses)
+                assignment = model.parent(value)
+                if isinstance(assignment, ast.Assign):
+                    statements.append(assignment)
+    return statements
+
+
+def _plumbing_uses(context: Context, method: FunctionInfo, local: str) -> Optional[list[ast.stmt]]:
+    """Statements using `local` only to close it or make it current; None if it has other uses."""
+    model = context.model
+    removable: list[ast.stmt] = []
+    for node in ast.walk(method.node):
+        if not (isinstance(node, ast.Name) and node.id == local and isinstance(node.ctx, ast.Load)):
+            continue
+        parent = model.parent(node)
+        if isinstance(parent, ast.Attribute) and parent.attr == "run_until_complete":
+            continue
+        statement = _plumbing_statement(context, method, node, parent)
+        if statement is None:
+            return None
+        removable.append(statement)
+    return removable
+
+
+def _plumbing_statement(context: Context, method: FunctionInfo, node: ast.Name, parent: Optional[ast.AST]) -> Optional[ast.stmt]:
+    model = context.model
+    call: Optional[ast.AST] = None
+    if isinstance(parent, ast.Attribute) and parent.attr == "close":
+        call = model.parent(parent)
+    elif isinstance(parent, ast.Call) and model.qualified_name(parent.func, method.scope) == SET_EVENT_LOOP:
+        call = parent
+    if not isinstance(call, ast.Call):
+        return None
+    statement = model.parent(call)
+    return statement if isinstance(statement, ast.Expr) else None
+
+
+def _plan_base(context: Context, cls: ClassInfo, segment: _ClassSegment, plan: _Plan) -> bool:
+    """Replace a literal `TestCase` base; otherwise put IsolatedAsyncioTestCase first."""
+    for base in cls.node.bases:
+        if context.model.qualified_name(base, cls.parent_scope) == TESTCASE:
+            plan.base_span = segment.span(context, base)
+            return True
+    if not cls.node.bases:
+        return False
+    plan.base_span = segment.span(context, cls.node.bases[0])
+    plan.prepend_base = True
+    return True
+
+
+# -- rewriting (libcst on the class's own text) --------------------------------------------------
+
+
+@dataclass
+class _ClassSegment:
+    first_line: int
+    indent: str
+    original: str
+
+    @classmethod
+    def of(cls, context: Context, info: ClassInfo) -> Optional[_ClassSegment]:
+        node = info.node
+        first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)]) - 1
+        last = (node.end_lineno or node.lineno) - 1
+        lines = context.parsed.lines
+        start = lines.line_start(first)
+        end = lines.line_start(last + 1) if last + 1 < lines.line_count else len(lines.text)
+        original = lines.text[start:end]
+        first_text = lines.line_text(first)
+        indent = first_text[: len(first_text) - len(first_text.lstrip(" \t"))]
+        if not original.endswith(("\n", "\r")):
+            return None  # the class ends the file without a newline: keep it simple, no fix
+        return cls(first, indent, original)
+
+    def span(self, context: Context, node: ast.AST) -> Span:
+        text_range = context.parsed.node_range(node)
+        width = len(self.indent)
+        return (
+            text_range.start.line - self.first_line,
+            text_range.start.column - width,
+            text_range.end.line - self.first_line,
+            text_range.end.column - width,
+        )
+
+    def rewrite(self, plan: _Plan) -> Optional[str]:
+        dedented = _dedent(self.original, self.indent)
+        if dedented is None:
+            return None
+        try:
+            module = cst.parse_module(dedented)
+            wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+            transformer = _ClassTransformer(plan, wrapper.resolve(PositionProvider))
+            new_code = wrapper.module.visit(transformer).code
+        except (cst.ParserSyntaxError, _GiveUp):
+            return None
+        return _indent(new_code, self.indent)
+
+
+def _dedent(text: str, indent: str) -> Optional[str]:
+    if not indent:
+        return text
+    out = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(indent):
+            out.append(line[len(indent) :])
+        elif line.strip() == "":
+            out.append(line.lstrip(" \t"))
+        else:
+            return None
+    return "".join(out)
+
+
+def _indent(text: str, indent: str) -> str:
+    if not indent:
+        return text
+    return "".join(indent + line if line.strip() else line for line in text.splitlines(keepends=True))
+
+
+class _GiveUp(Exception):
+    pass
+
+
+class _ClassTransformer(cst.CSTTransformer):
+    def __init__(self, plan: _Plan, positions: object) -> None:
+        super().__init__()
+        self.plan = plan
+        self.positions = positions
+        self.class_depth = 0
+        self.function_depth = 0
+
+    def _span(self, node: cst.CSTNode) -> Span:
+        code_range = self.positions[node]  # type: ignore[index]
+        return (
+            code_range.start.line - 1,
+            code_range.start.column,
+            code_range.end.line - 1,
+            code_range.end.column,
+        )
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self.class_depth += 1
+        return True
+
+    def leave_ClassDef(self, original_node: cst.ClassDef, updated_node: cst.ClassDef) -> cst.ClassDef:
+        self.class_depth -= 1
+        if self.class_depth != 0:
+            return updated_node
+        if self.plan.per_test_loop:
+            return self._add_loop_setup(updated_node)
+        return self._switch_base(original_node, updated_node)
+
+    def _switch_base(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        new_base = cst.parse_expression(self.plan.base_text)
+        bases = list(updated.bases)
+        for index, base in enumerate(original.bases):
+            if self._span(base.value) != self.plan.base_span:
+                continue
+            if self.plan.prepend_base:
+                bases.insert(index, cst.Arg(value=new_base, comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))))
+            else:
+                bases[index] = bases[index].with_changes(value=new_base)
+            return updated.with_changes(bases=bases)
+        raise _GiveUp
+
+    def _add_loop_setup(self, updated: cst.ClassDef) -> cst.ClassDef:
+        body = updated.body
+        if not isinstance(body, cst.IndentedBlock):
+            raise _GiveUp
+        setup_statements = [cst.parse_statement(line + "\n") for line in self.plan.setup_lines]
+        statements = list(body.body)
+        for index, statement in enumerate(statements):
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == "setUp":
+                inner = statement.body
+                if not isinstance(inner, cst.IndentedBlock):
+                    raise _GiveUp
+                position = 1 if inner.body and _is_super_setup(inner.body[0]) else 0
+                new_inner = [*inner.body[:position], *setup_statements, *inner.body[position:]]
+                statements[index] = statement.with_changes(body=inner.with_changes(body=new_inner))
+                return updated.with_changes(body=body.with_changes(body=statements))
+        setup = cst.parse_statement(
+            "def setUp(self):\n    super().setUp()\n"
+            + "".join(f"    {line}\n" for line in self.plan.setup_lines)
+        )
+        first_method = next(
+            (index for index, statement in enumerate(statements) if isinstance(statement, cst.FunctionDef)),
+            len(statements),
+        )
+        if first_method > 0:
+            setup = setup.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        if first_method < len(statements):
+            existing = statements[first_method]
+            if not existing.leading_lines:
+                statements[first_method] = existing.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
+        statements.insert(first_method, setup)
+        return updated.with_changes(body=body.with_changes(body=statements))
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self.function_depth += 1
+        return True
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+        self.function_depth -= 1
+        if self.class_depth != 1 or self.function_depth != 0:
+            return updated_node
+        new_name = self.plan.make_async.get(original_node.name.value)
+        if new_name is None:
+            return updated_node
+        return updated_node.with_changes(
+            name=updated_node.name.with_changes(value=new_name),
+            asynchronous=updated_node.asynchronous or cst.Asynchronous(),
+        )
+
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
+        span = self._span(original_node)
+        if span in self.plan.loop_calls:
+            if self.plan.per_test_loop:
+                return _on_self_loop(updated_node)
+            return _awaited(_argument(updated_node), self.plan.loop_calls[span])
+        if span in self.plan.helper_calls:
+            return _awaited(updated_node, self.plan.helper_calls[span], argument=False)
+        return updated_node
+
+    def leave_SimpleStatementLine(
+        self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
+    ) -> Union[cst.SimpleStatementLine, cst.RemovalSentinel]:
+        if len(original_node.body) == 1 and self._span(original_node.body[0]) in self.plan.remove_statements:
+            return cst.RemoveFromParent()
+        return updated_node
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock) -> cst.IndentedBlock:
+        if not updated_node.body:
+            return updated_node.with_changes(body=[cst.SimpleStatementLine([cst.Pass()])])
+        return updated_node
+
+
+def _is_super_setup(statement: cst.BaseStatement) -> bool:
+    code = cst.Module(body=[statement]).code
+    return "super()" in code and "setUp" in code
+
+
+def _argument(call: cst.Call) -> cst.BaseExpression:
+    if len(call.args) < 1:
+        raise _GiveUp
+    return call.args[0].value
+
+
+_ATOMS = (cst.Call, cst.Name, cst.Attribute, cst.Subscript, cst.Await, cst.List, cst.Tuple, cst.Dict, cst.Set)
+
+
+def _awaited(expression: cst.BaseExpression, outer_parentheses: bool, argument: bool = True) -> cst.BaseExpression:
+    if argument and not isinstance(expression, _ATOMS) and not expression.lpar:
+        expression = expression.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    awaited = cst.Await(expression=expression)
+    if outer_parentheses:
+        awaited = awaited.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return awaited
+
+
+def _on_self_loop(call: cst.Call) -> cst.Call:
+    if isinstance(call.func, cst.Attribute) and call.func.attr.value == "run_until_complete":
+        func = call.func.with_changes(value=cst.parse_expression("self.loop"))
+        return call.with_changes(func=func)
+    if not call.args:
+        raise _GiveUp
+    return call.with_changes(
+        func=cst.parse_expression("self.loop.run_until_complete"), args=[call.args[0].with_changes(comma=cst.MaybeSentinel.DEFAULT)]
+    )

@@ -1,0 +1,214 @@
+"""Parse once per document version with the fast `ast` parser, whatever Python wrote the file.
+
+The running interpreter may be older than the code it analyses (a server on 3.9 reading a file with
+`type X = ...` or PEP 701 f-strings). When `ast` rejects a file that contains newer syntax, libcst's
+parser (which knows 3.0-3.14 grammar) locates those constructs and they are overwritten in place by
+same-length text the running `ast` accepts: `type X = v` -> `type;X = v`, `def f[T]()` ->
+`def f   ()`, an f-string -> a blank string literal, a `match`/`case` header -> `if (   )`,
+`except*` -> `except `. Every other character keeps its line and column, so positions need no
+mapping. What those constructs contain is not analysed on that interpreter; nothing else is lost.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from .model import Position, TextRange
+from .source import BOM, LineIndex
+
+_NEWER_SYNTAX_HINT = re.compile(
+    r"^[ \t]*(?:type[ \t]+\w|match[ \t(\[{]|case[ \t]|except[ \t]*\*|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|class[ \t]+\w+[ \t]*\[)"
+    r"|\b[fFtT][rR]?['\"]|\b[rR][fFtT]['\"]",
+    re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class SyntaxProblem:
+    message: str
+    range: TextRange
+
+
+@dataclass(frozen=True)
+class ParsedSource:
+    """An `ast` tree and the index that turns its byte columns into code-point positions."""
+
+    tree: ast.Module
+    text: str
+    lines: LineIndex
+    _parsed_lines: LineIndex
+    _bom_shift: int
+
+    def position(self, lineno: int, byte_column: int) -> Position:
+        position = self._parsed_lines.from_ast(lineno, byte_column)
+        if self._bom_shift and position.line == 0:
+            return Position(0, position.column + self._bom_shift)
+        return position
+
+    def node_range(self, node: ast.AST) -> TextRange:
+        start = self.position(node.lineno, node.col_offset)  # type: ignore[attr-defined]
+        end_lineno = getattr(node, "end_lineno", None) or node.lineno  # type: ignore[attr-defined]
+        end_col = getattr(node, "end_col_offset", None)
+        end = start if end_col is None else self.position(end_lineno, end_col)
+        return TextRange(start, end)
+
+    def source_of(self, node: ast.AST) -> str:
+        return self.lines.slice(self.node_range(node))
+
+
+def parse_python(text: str) -> ParsedSource | SyntaxProblem:
+    """Parse `text`; a file that is not valid Python of any supported version is a SyntaxProblem."""
+    lines = LineIndex(text)
+    bom_shift = 1 if text.startswith(BOM) else 0
+    parse_text = text[bom_shift:]
+    try:
+        tree = _ast_parse(parse_text)
+    except SyntaxError as error:
+        neutralised = _neutralise_newer_syntax(parse_text)
+        if neutralised is not None:
+            try:
+                tree = _ast_parse(neutralised)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return _problem_from_syntax_error(error, lines, bom_shift)
+            return ParsedSource(tree, text, lines, LineIndex(neutralised), bom_shift)
+        return _problem_from_syntax_error(error, lines, bom_shift)
+    except ValueError as error:  # NUL bytes before Python 3.12
+        return SyntaxProblem(str(error), _first_nul_range(text, lines))
+    except (RecursionError, MemoryError):
+        return SyntaxProblem(
+            "the file is nested too deeply for the Python parser",
+            TextRange(Position(0, 0), Position(0, 0)),
+        )
+    parsed_lines = lines if not bom_shift else LineIndex(parse_text)
+    return ParsedSource(tree, text, lines, parsed_lines, bom_shift)
+
+
+def _ast_parse(text: str) -> ast.Module:
+    return ast.parse(text)
+
+
+def _first_nul_range(text: str, lines: LineIndex) -> TextRange:
+    start = lines.position(max(text.find("\x00"), 0))
+    return TextRange(start, Position(start.line, start.column + 1))
+
+
+def _problem_from_syntax_error(
+    error: SyntaxError, lines: LineIndex, bom_shift: int
+) -> SyntaxProblem:
+    message = error.msg or "invalid syntax"
+    if "null bytes" in message:
+        return SyntaxProblem(message, _first_nul_range(lines.text, lines))
+    line = max((error.lineno or 1) - 1, 0)
+    if line >= lines.line_count:
+        line = lines.line_count - 1
+    line_text = lines.line_text(line)
+    # SyntaxError.offset is 1-based and counts code points of the line (str input).
+    column = min(max((error.offset or 1) - 1, 0), len(line_text))
+    if bom_shift and line == 0:
+        column = min(column + bom_shift, len(line_text))
+    start = Position(line, column)
+    end = Position(line, min(column + 1, len(line_text))) if line_text else start
+    return SyntaxProblem(message, TextRange(start, end))
+
+
+def _neutralise_newer_syntax(text: str) -> str | None:
+    """The same text with newer-than-this-interpreter constructs blanked, or None."""
+    if sys.version_info >= (3, 14) or not _NEWER_SYNTAX_HINT.search(text):
+        return None
+    try:
+        return _Neutraliser(text).run()
+    except Exception:
+        # libcst rejects it too (or cannot cope): a genuine syntax error.
+        return None
+
+
+class _Neutraliser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.lines = LineIndex(text)
+        self.chars = list(text)
+
+    def run(self) -> str | None:
+        import libcst as cst
+        from libcst.metadata import MetadataWrapper, PositionProvider
+
+        wrapper = MetadataWrapper(cst.parse_module(self.text), unsafe_skip_copy=True)
+        positions = wrapper.resolve(PositionProvider)
+        spans = []
+        for node, code_range in positions.items():
+            start = self._offset(code_range.start)
+            end = self._offset(code_range.end)
+            spans.append((end - start, start, end, node))
+        # Innermost first: an enclosing construct then blanks over whatever its parts wrote.
+        spans.sort(key=lambda span: span[0])
+        changed = False
+        for _, start, end, node in spans:
+            changed |= self._neutralise(node, start, end, positions)
+        return "".join(self.chars) if changed else None
+
+    def _offset(self, code_position: Any) -> int:
+        return self.lines.offset(Position(code_position.line - 1, code_position.column))
+
+    def _neutralise(self, node: Any, start: int, end: int, positions: Any) -> bool:
+        import libcst as cst
+
+        version = sys.version_info
+        if version < (3, 12):
+            if isinstance(node, cst.TypeAlias):
+                keyword_end = start + len("type")
+                if keyword_end < len(self.chars) and self.chars[keyword_end] in " \t":
+                    self.chars[keyword_end] = ";"
+                    return True
+                return False
+            if isinstance(node, cst.TypeParameters):
+                self._blank(start, end)
+                return True
+            if isinstance(node, cst.FormattedString):
+                self._blank_string(start, end)
+                return True
+        templated = getattr(cst, "TemplatedString", None)
+        if templated is not None and isinstance(node, templated):
+            self._blank_string(start, end)
+            return True
+        if version < (3, 10):
+            if isinstance(node, cst.Match):
+                self._as_if_header(start, self._offset(positions[node.subject].end))
+                return True
+            if isinstance(node, cst.MatchCase):
+                last = node.guard if node.guard is not None else node.pattern
+                self._as_if_header(start, self._offset(positions[last].end))
+                return True
+        if version < (3, 11) and isinstance(node, cst.ExceptStarHandler):
+            star = self.text.find("*", start, end)
+            if star >= 0:
+                self.chars[star] = " "
+                return True
+        return False
+
+    def _blank(self, start: int, end: int) -> None:
+        """Spaces over [start, end), keeping line breaks, each continued by a backslash."""
+        for offset in range(start, end):
+            if self.chars[offset] not in "\r\n":
+                self.chars[offset] = " "
+        for offset in range(start + 1, end):
+            if self.chars[offset] in "\r\n" and self.chars[offset - 1] not in "\r\n":
+                self.chars[offset - 1] = "\\"
+
+    def _blank_string(self, start: int, end: int) -> None:
+        segment = self.text[start:end]
+        quote = '"""' if ("\n" in segment or "\r" in segment) else '"'
+        for offset in range(start, end):
+            if self.chars[offset] not in "\r\n":
+                self.chars[offset] = " "
+        for index, char in enumerate(quote):
+            self.chars[start + index] = char
+            self.chars[end - 1 - index] = char
+
+    def _as_if_header(self, start: int, end: int) -> None:
+        self._blank(start, end)
+        self.chars[start : start + 4] = list("if (")
+        self.chars[end - 1] = ")"

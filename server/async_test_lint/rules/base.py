@@ -1,0 +1,155 @@
+"""What a rule is: its identity, its documentation, its examples, and its check.
+
+One rule, one module. The documentation fields feed `docs/rules/<CODE>.md`, `async-test-lint rule
+CODE` and the editor hover; the examples feed the test suite. Nothing about a rule is written twice.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import ClassVar, Optional, Union
+
+from ..analysis.model import ClassInfo, FunctionInfo, SemanticModel
+from ..analysis.semantics import Semantics
+from ..model import Diagnostic, Fix, FixBuilder, LazyFix, Safety, Settings, Severity, TextRange
+from ..parsing import ParsedSource
+
+DEFAULT_EXAMPLE_PATH = "tests/test_example.py"
+
+
+@dataclass(frozen=True)
+class Valid:
+    """Correct code that must stay silent (for every rule, not only this one)."""
+
+    code: str
+    #: other files of the project, by path relative to the project root.
+    files: Mapping[str, str] = field(default_factory=dict)
+    path: str = DEFAULT_EXAMPLE_PATH
+    target_version: Optional[tuple[int, int]] = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Code this rule reports: `count` times, the first on the 1-based `line`."""
+
+    code: str
+    line: int
+    count: int = 1
+    #: the file after applying this rule's fixes (safe and unsafe); None when no fix is offered.
+    fixed: Optional[str] = None
+    files: Mapping[str, str] = field(default_factory=dict)
+    path: str = DEFAULT_EXAMPLE_PATH
+    target_version: Optional[tuple[int, int]] = None
+    #: the fixed module is a unittest module whose tests must run and pass.
+    runnable: bool = False
+    note: str = ""
+
+
+class Rule:
+    code: ClassVar[str]
+    name: ClassVar[str]
+    #: SPEC.md family, e.g. "T1".
+    family: ClassVar[str]
+    #: one line, for listings.
+    summary: ClassVar[str]
+    severity: ClassVar[Severity] = Severity.WARNING
+    #: Markdown sections of the explanation.
+    what: ClassVar[str]
+    why: ClassVar[str]
+    versions: ClassVar[str]
+    fix_notes: ClassVar[str]
+    #: the safety of the fix this rule offers, None when it offers none.
+    fix_safety: ClassVar[Optional[Safety]] = None
+    #: shown under "Use instead" when the first invalid example has no fixed form.
+    use_instead: ClassVar[str] = ""
+    min_target: ClassVar[Optional[tuple[int, int]]] = None
+    max_target: ClassVar[Optional[tuple[int, int]]] = None
+    valid: ClassVar[tuple[Valid, ...]] = ()
+    invalid: ClassVar[tuple[Invalid, ...]] = ()
+
+    def check(self, context: Context) -> Iterable[Diagnostic]:
+        raise NotImplementedError
+
+    @classmethod
+    def applies_to(cls, target: tuple[int, int]) -> bool:
+        if cls.min_target is not None and target < cls.min_target:
+            return False
+        return cls.max_target is None or target <= cls.max_target
+
+    @classmethod
+    def example_before(cls) -> str:
+        return cls.invalid[0].code if cls.invalid else ""
+
+    @classmethod
+    def example_after(cls) -> str:
+        if cls.invalid and cls.invalid[0].fixed is not None:
+            return cls.invalid[0].fixed
+        return cls.use_instead
+
+
+Node = Union[ast.AST, TextRange]
+
+
+class Context:
+    """What a rule sees of one file: the model, the semantic queries, the settings."""
+
+    def __init__(
+        self,
+        parsed: ParsedSource,
+        model: SemanticModel,
+        semantics: Semantics,
+        settings: Settings,
+        path: Optional[str],
+    ) -> None:
+        self.parsed = parsed
+        self.model = model
+        self.semantics = semantics
+        self.settings = settings
+        self.path = path
+        self.text = parsed.text
+
+    @property
+    def target(self) -> tuple[int, int]:
+        return self.settings.target_version
+
+    def range(self, node: Node) -> TextRange:
+        return node if isinstance(node, TextRange) else self.parsed.node_range(node)
+
+    def source_of(self, node: ast.AST) -> str:
+        return self.parsed.source_of(node)
+
+    def report(
+        self,
+        rule: Rule,
+        node: Node,
+        message: str,
+        fix: Optional[Union[Fix, LazyFix]] = None,
+    ) -> Diagnostic:
+        lazy = LazyFix.ready(fix) if isinstance(fix, Fix) else fix
+        return Diagnostic(
+            code=rule.code,
+            name=rule.name,
+            message=message,
+            range=self.range(node),
+            severity=rule.severity,
+            lazy_fix=lazy,
+        )
+
+    def lazy_fix(self, title: str, safety: Safety, builder: FixBuilder) -> LazyFix:
+        return LazyFix(title, safety, builder)
+
+    # -- iteration helpers shared by rules ---------------------------------------------------
+
+    def unittest_classes(self) -> Iterator[tuple[ClassInfo, object]]:
+        for cls in self.model.classes:
+            kind = self.semantics.kind(cls)
+            if kind.is_unittest:
+                yield cls, kind
+
+    def test_methods(self, cls: ClassInfo) -> Iterator[FunctionInfo]:
+        for name, method in cls.methods.items():
+            if name.startswith("test"):
+                yield method
