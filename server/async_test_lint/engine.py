@@ -6,10 +6,13 @@ It knows nothing of LSP or of terminals; the language server and the CLI only tr
 from __future__ import annotations
 
 import fnmatch
+import gc
 import logging
 import re
+import threading
 import traceback
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath
 from typing import Optional
@@ -45,6 +48,48 @@ MAX_FIX_PASSES = 10
 
 _NOQA = re.compile(r"#\s*noqa(?::[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?", re.I)
 _CODE = re.compile(r"[A-Za-z]+[0-9]+")
+
+
+_gc_lock = threading.Lock()
+_gc_holders = 0
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while one document is analysed.
+
+    Building the model allocates tens of thousands of small objects while a large `ast` is alive;
+    generational collections then rescan that tree again and again (40% of lint time on a
+    3,300-line file). Nothing analysed here needs collecting before the analysis ends. Holders are
+    counted so concurrent lints in the language server's threads do not re-enable it early.
+    """
+    global _gc_holders
+    with _gc_lock:
+        _gc_holders += 1
+        if _gc_holders == 1:
+            was_enabled = gc.isenabled()
+            gc.disable()
+            _gc_state.append(was_enabled)
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders -= 1
+            if _gc_holders == 0 and _gc_state.pop():
+                gc.enable()
+
+
+_gc_state: list[bool] = []
+
+
+def freeze_startup_objects() -> None:
+    """Move every object alive now out of the collector's reach (`gc.freeze`).
+
+    Front ends call this once, after their imports: the modules, rule classes and libcst grammar
+    then never get rescanned by full collections, which otherwise cost a third of a lint.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 @dataclass(frozen=True)
@@ -93,6 +138,13 @@ def lint(
     index: Optional[ProjectIndex] = None,
 ) -> LintResult:
     """Every diagnostic of the enabled rules for `source`, each carrying its (lazy) fix."""
+    with _collector_paused():
+        return _lint(source, path, settings, index)
+
+
+def _lint(
+    source: str, path: Optional[str], settings: Settings, index: Optional[ProjectIndex]
+) -> LintResult:
     extra_ignores = per_file_ignores(path, settings)
     analysis = analyse(source, path, settings)
     if isinstance(analysis, SyntaxProblem):
@@ -314,6 +366,7 @@ __all__ = [
     "analyse",
     "apply_fix_pass",
     "fix",
+    "freeze_startup_objects",
     "index_sources",
     "lint",
     "summarize",

@@ -71,9 +71,10 @@ def loop_driving_call(model: SemanticModel, function: FunctionInfo) -> Optional[
     """`asyncio.run` or `run_until_complete` when the function drives a loop itself."""
     for call in function.calls:
         func = call.node.func
-        if isinstance(func, ast.Attribute) and func.attr == "run_until_complete":
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if name == "run_until_complete" and isinstance(func, ast.Attribute):
             return "run_until_complete"
-        if isinstance(func, (ast.Name, ast.Attribute)) and model.callee_name(call) == RUN:
+        if name == "run" and model.callee_name(call) == RUN:
             return RUN
     return None
 
@@ -108,10 +109,10 @@ def _runs_coroutines(model: SemanticModel, function: FunctionInfo) -> bool:
 
 def _returns_local_coroutine(model: SemanticModel, function: FunctionInfo) -> bool:
     """`def close(self): return self.client.aclose()`-style wrappers of a coroutine function."""
-    for statement in ast.walk(function.node):
-        if not isinstance(statement, ast.Return) or not isinstance(statement.value, ast.Call):
+    for call in function.calls:
+        if not isinstance(call.parent, ast.Return) or call.scope is not function.scope:
             continue
-        func = statement.value.func
+        func = call.node.func
         if isinstance(func, ast.Name):
             binding = model.resolve_binding(func.id, function.scope)
             if binding is not None and binding.function is not None and binding.function.is_async:
