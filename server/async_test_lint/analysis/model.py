@@ -213,8 +213,8 @@ class _Builder:
         stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]] = [
             (child, model.module_scope, None, None) for child in reversed(model.tree.body)
         ]
-        for child in model.tree.body:
-            model.parents[id(child)] = model.tree
+        for statement in model.tree.body:
+            model.parents[id(statement)] = model.tree
         parents = model.parents
         awaited: set[int] = set()
         while stack:
@@ -246,15 +246,16 @@ class _Builder:
             elif kind is ast.Nonlocal:
                 scope.nonlocals.update(node.names)  # type: ignore[attr-defined]
             elif kind is ast.Name and not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
-                if not _is_assignment_target(node, parents):
+                if not _is_assignment_target(node, parents):  # type: ignore[arg-type]
                     scope.bind(node.id, Binding("other"))  # type: ignore[attr-defined]
             elif kind is ast.alias or kind is ast.arguments:
                 continue
             elif kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]
                 scope.bind(node.name, Binding("other"))  # type: ignore[attr-defined]
-            elif kind is ast.MatchAs or kind is ast.MatchStar:
-                if node.name:  # type: ignore[attr-defined]
-                    scope.bind(node.name, Binding("other"))  # type: ignore[attr-defined]
+            elif kind in _MATCH_CAPTURES:
+                captured = getattr(node, "name", None) or getattr(node, "rest", None)
+                if captured:
+                    scope.bind(captured, Binding("other"))
             for child in _children(node):
                 parents[id(child)] = node
                 stack.append((child, scope, function, cls))
@@ -418,6 +419,11 @@ def _argument_defaults(arguments: ast.arguments) -> list[ast.expr]:
     defaults.extend(default for default in arguments.kw_defaults if default is not None)
     return defaults
 
+
+#: Pattern nodes that bind a name (`case [x, *rest]`, `case {**rest}`); absent before 3.10.
+_MATCH_CAPTURES = frozenset(
+    getattr(ast, name) for name in ("MatchAs", "MatchStar", "MatchMapping") if hasattr(ast, name)
+)
 
 _FIELDS_CACHE: dict[type, tuple[str, ...]] = {}
 

@@ -99,7 +99,7 @@ def _runs_coroutines(model: SemanticModel, function: FunctionInfo) -> bool:
         wrappers = set()
         for inner in model.functions:
             if inner.parent is not None and loop_driving_call(model, inner) is not None:
-                outer = inner.parent
+                outer: Optional[FunctionInfo] = inner.parent
                 while outer is not None:
                     wrappers.add(id(outer.node))
                     outer = outer.parent

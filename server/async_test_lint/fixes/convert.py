@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Optional, Union
 
 import libcst as cst
+import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
@@ -101,9 +102,10 @@ def _make_plan(context: Context, cls: ClassInfo, segment: _ClassSegment, per_tes
             converted.add(method_name)
     if not per_test_loop:
         converted |= {name for name, method in cls.methods.items() if method.is_async and _is_test_or_lifecycle(name)}
-        converted = _close_over_callers(cls, converted)
-        if converted is None:
+        closed = _close_over_callers(cls, converted)
+        if closed is None:
             return None
+        converted = closed
     if not converted:
         return None
     for name in converted:
@@ -431,7 +433,7 @@ class _ClassTransformer(cst.CSTTransformer):
             setup = setup.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         if first_method < len(statements):
             existing = statements[first_method]
-            if not existing.leading_lines:
+            if isinstance(existing, cst.FunctionDef) and not existing.leading_lines:
                 statements[first_method] = existing.with_changes(leading_lines=[cst.EmptyLine(indent=False)])
         statements.insert(first_method, setup)
         return updated.with_changes(body=body.with_changes(body=statements))
@@ -475,9 +477,13 @@ class _ClassTransformer(cst.CSTTransformer):
         return updated_node
 
 
+_SUPER_SETUP = m.SimpleStatementLine(
+    body=[m.Expr(value=m.Call(func=m.Attribute(value=m.Call(func=m.Name("super")), attr=m.Name("setUp"))))]
+)
+
+
 def _is_super_setup(statement: cst.BaseStatement) -> bool:
-    code = cst.Module(body=[statement]).code
-    return "super()" in code and "setUp" in code
+    return m.matches(statement, _SUPER_SETUP)
 
 
 def _argument(call: cst.Call) -> cst.BaseExpression:

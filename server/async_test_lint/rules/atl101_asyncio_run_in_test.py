@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
+from functools import partial
 
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import RUN, SYNC_LIFECYCLE
@@ -76,7 +77,7 @@ class AsyncioRunInTest(Rule):
                 context.lazy_fix(
                     f"Convert {cls.name} to IsolatedAsyncioTestCase",
                     Safety.UNSAFE,
-                    lambda cls=cls: conversion_fix(context, cls),
+                    partial(conversion_fix, context, cls),
                 ),
             )
 
