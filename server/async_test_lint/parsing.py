@@ -176,12 +176,10 @@ class _Neutraliser:
             return True
         if version < (3, 10):
             if isinstance(node, cst.Match):
-                self._as_if_header(start, self._offset(positions[node.subject].end))
-                return True
+                return self._as_if_header(start, self._header_colon(positions[node.subject]))
             if isinstance(node, cst.MatchCase):
                 last = node.guard if node.guard is not None else node.pattern
-                self._as_if_header(start, self._offset(positions[last].end))
-                return True
+                return self._as_if_header(start, self._header_colon(positions[last]))
         if version < (3, 11) and isinstance(node, cst.ExceptStarHandler):
             star = self.text.find("*", start, end)
             if star >= 0:
@@ -200,15 +198,46 @@ class _Neutraliser:
 
     def _blank_string(self, start: int, end: int) -> None:
         segment = self.text[start:end]
-        quote = '"""' if ("\n" in segment or "\r" in segment) else '"'
+        multiline = "\n" in segment or "\r" in segment
+        last_line = len(segment) - max(segment.rfind("\n"), segment.rfind("\r")) - 1
         for offset in range(start, end):
             if self.chars[offset] not in "\r\n":
                 self.chars[offset] = " "
+        if multiline and last_line < 3:
+            # `f"{x\n}"` (PEP 701): no room for a closing `"""` on the last line, and
+            # overwriting the break would move every later line: `(""` ... `)` instead.
+            self.chars[start : start + 3] = list('(""')
+            self.chars[end - 1] = ")"
+            return
+        quote = '"""' if multiline else '"'
         for index, char in enumerate(quote):
             self.chars[start + index] = char
             self.chars[end - 1 - index] = char
 
-    def _as_if_header(self, start: int, end: int) -> None:
-        self._blank(start, end)
+    def _header_colon(self, code_range: Any) -> int:
+        """The offset of the `:` ending a match/case header whose last part ends at `code_range`.
+
+        libcst's range of a parenthesised subject, pattern or guard leaves its parentheses out;
+        only closing parentheses, blanks, comments and continuations stand before the colon.
+        """
+        offset = self._offset(code_range.end)
+        text = self.text
+        while offset < len(text):
+            char = text[offset]
+            if char == ":":
+                return offset
+            if char == "#":
+                while offset < len(text) and text[offset] not in "\r\n":
+                    offset += 1
+                continue
+            offset += 1
+        return -1
+
+    def _as_if_header(self, start: int, colon: int) -> bool:
+        """`match x` / `case p if g` (up to its colon) -> `if (   )`, keeping every line break."""
+        if colon < start + 5 or self.chars[colon - 1] in "\r\n":
+            return False
+        self._blank(start, colon)
         self.chars[start : start + 4] = list("if (")
-        self.chars[end - 1] = ")"
+        self.chars[colon - 1] = ")"
+        return True

@@ -28,6 +28,8 @@ def module_name_for(path: str, root: str | None = None) -> str:
             pure = pure.relative_to(root)
         except ValueError:
             pure = PurePath(pure.name)
+    if not pure.name:  # "" or the root itself: no module name to derive
+        return "__main__"
     parts = [part for part in pure.with_suffix("").parts if part not in ("", ".", "/")]
     if parts and parts[-1] == "__init__":
         parts.pop()

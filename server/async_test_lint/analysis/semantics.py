@@ -218,7 +218,9 @@ class Semantics:
         if self.mock_factory_of_call(call) == ASYNC_MOCK:
             return True
         called = self.called_function(call)
-        return called is not None and (called.is_async or called.returns_awaitable)
+        return called is not None and (
+            (called.is_async and not called.is_async_generator) or called.returns_awaitable
+        )
 
     def instance_class(self, expr: ast.expr, call: CallSite) -> Optional[ClassSummary]:
         """The project class `expr` is an instance of: `x = Client()` or `self.x = Client()`."""

@@ -8,6 +8,7 @@ from typing import Optional
 from .model import Binding, ClassInfo, FunctionInfo, SemanticModel
 from .names import (
     ASYNCCONTEXTMANAGER,
+    LOOP_BOUND_FACTORIES,
     NEUTRAL_CLASS_DECORATOR_PREFIXES,
     NEUTRAL_METACLASSES,
     RUN,
@@ -89,7 +90,21 @@ def summarize_function(model: SemanticModel, function: FunctionInfo) -> Function
         drives_loop=loop_driving_call(model, function),
         runs_coroutines=_runs_coroutines(model, function),
         returns_awaitable=not function.is_async and _returns_local_coroutine(model, function),
+        is_async_generator=function.is_async and is_generator(function.node),
     )
+
+
+def is_generator(node: ast.AST) -> bool:
+    """Whether the body of the function `node` yields (nested functions and classes excluded)."""
+    stack = [child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr)]
+    while stack:
+        current = stack.pop()
+        if isinstance(current, (ast.Yield, ast.YieldFrom)):
+            return True
+        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(current))
+    return False
 
 
 def _runs_coroutines(model: SemanticModel, function: FunctionInfo) -> bool:
@@ -149,7 +164,32 @@ def summarize_class(model: SemanticModel, cls: ClassInfo) -> ClassSummary:
         awaited_attributes=frozenset(_awaited_attributes(cls)),
         init_parameters=_init_parameters(cls),
         is_async_context_manager="__aenter__" in cls.methods and "__enter__" not in cls.methods,
+        loop_bound_attributes=_loop_bound_attributes(model, cls),
     )
+
+
+def _loop_bound_attributes(model: SemanticModel, cls: ClassInfo) -> tuple[tuple[str, str], ...]:
+    """`self.<attribute> = asyncio.Lock()`-style assignments of `__init__`: (attribute, factory)."""
+    init = cls.methods.get("__init__")
+    if init is None:
+        return ()
+    arguments = [*init.node.args.posonlyargs, *init.node.args.args]
+    if not arguments:
+        return ()
+    receiver = arguments[0].arg
+    found: list[tuple[str, str]] = []
+    for statement in ast.walk(init.node):
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or not isinstance(statement.value, ast.Call):
+            continue
+        factory = model.qualified_name(statement.value.func, init.scope)
+        if factory not in LOOP_BOUND_FACTORIES:
+            continue
+        targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+        for target in targets:
+            chain = attribute_chain(target, receiver)
+            if chain is not None and "." not in chain:
+                found.append((chain, factory))
+    return tuple(found)
 
 
 def _has_custom_runner(model: SemanticModel, cls: ClassInfo) -> bool:
@@ -252,4 +292,11 @@ def summarize_module(model: SemanticModel) -> ModuleSummary:
         imports=_import_bindings(model),
         has_star_import=model.has_star_import,
         fixtures=fixtures,
+        styles=_module_styles(model),
     )
+
+
+def _module_styles(model: SemanticModel) -> dict[str, int]:
+    from .styles import module_styles  # styles builds on this module's helpers
+
+    return module_styles(model)

@@ -22,6 +22,8 @@ class FunctionSummary:
     runs_coroutines: bool = False
     #: a sync function that returns the coroutine of an async call (awaitable result).
     returns_awaitable: bool = False
+    #: an `async def` that yields: calling it gives an async generator, not a coroutine.
+    is_async_generator: bool = False
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,8 @@ class ClassSummary:
     #: `__init__` parameters (in order) and the attribute each is stored in, if any.
     init_parameters: tuple[tuple[str, Optional[str]], ...] = ()
     is_async_context_manager: bool = False
+    #: `__init__` stores a loop-bound asyncio primitive: (attribute, factory) pairs.
+    loop_bound_attributes: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

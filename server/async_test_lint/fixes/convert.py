@@ -51,15 +51,24 @@ class _Plan:
     base_text: str = ""
     prepend_base: bool = False
     setup_lines: tuple[str, ...] = ()
+    #: lifecycle methods removed when the plumbing removal leaves nothing else in them.
+    drop_if_empty: set[str] = field(default_factory=set)
+    #: `super().setUp()` calls in methods renamed to asyncSetUp/asyncTearDown:
+    #: span -> (new method name, already awaited, outer parentheses needed).
+    super_calls: dict[Span, tuple[str, bool, bool]] = field(default_factory=dict)
 
 
-def conversion_fix(context: Context, cls: ClassInfo) -> Optional[Fix]:
-    """The whole-class conversion fix, or None when it cannot be done safely by a machine."""
+def conversion_fix(context: Context, cls: ClassInfo, *, base_only: bool = False) -> Optional[Fix]:
+    """The whole-class conversion fix, or None when it cannot be done safely by a machine.
+
+    `base_only`: switching the base is the fix even when no method of the class itself changes
+    (its async tests come from a mixin); it has no per-test-loop form below 3.8.
+    """
     per_test_loop = context.target < (3, 8)
     segment = _ClassSegment.of(context, cls)
     if segment is None:
         return None
-    plan = _make_plan(context, cls, segment, per_test_loop)
+    plan = _make_plan(context, cls, segment, per_test_loop, base_only=base_only)
     if plan is None:
         return None
     import_edits: list[Edit] = []
@@ -93,7 +102,14 @@ def conversion_fix(context: Context, cls: ClassInfo) -> Optional[Fix]:
 # -- planning (semantic decisions on the ast model) --------------------------------------------
 
 
-def _make_plan(context: Context, cls: ClassInfo, segment: _ClassSegment, per_test_loop: bool) -> Optional[_Plan]:
+def _make_plan(
+    context: Context,
+    cls: ClassInfo,
+    segment: _ClassSegment,
+    per_test_loop: bool,
+    *,
+    base_only: bool = False,
+) -> Optional[_Plan]:
     plan = _Plan(cls, per_test_loop)
     drivers = _loop_driving_calls(context, cls)
     converted: set[str] = set()
@@ -106,7 +122,7 @@ def _make_plan(context: Context, cls: ClassInfo, segment: _ClassSegment, per_tes
         if closed is None:
             return None
         converted = closed
-    if not converted:
+    if not converted and (per_test_loop or not base_only):
         return None
     for name in converted:
         method = cls.methods[name]
@@ -116,7 +132,17 @@ def _make_plan(context: Context, cls: ClassInfo, segment: _ClassSegment, per_tes
             if method.is_async:
                 return None
             continue
-        plan.make_async[name] = LIFECYCLE_RENAMES.get(name, name)
+        new_name = LIFECYCLE_RENAMES.get(name, name)
+        if new_name != name and new_name in cls.methods:
+            return None  # `async def setUp` next to an `asyncSetUp`: merging them is for a human
+        plan.make_async[name] = new_name
+        if new_name != name:
+            for call in _super_lifecycle_calls(context, method, name):
+                plan.super_calls[segment.span(context, call.node)] = (
+                    new_name,
+                    call.awaited,
+                    needs_parentheses_as_operand(context.model, call.node),
+                )
     for name, calls in drivers.items():
         if name not in converted:
             continue
@@ -130,6 +156,17 @@ def _make_plan(context: Context, cls: ClassInfo, segment: _ClassSegment, per_tes
     plan.remove_statements = {
         segment.span(context, statement) for statement in _loop_plumbing(context, cls, converted)
     }
+    attribute_plumbing = _attribute_loop_plumbing(context, cls, set(converted))
+    if attribute_plumbing is None:
+        return None
+    removed_attributes, attribute_statements = attribute_plumbing
+    for method_name, statement in attribute_statements:
+        plan.remove_statements.add(segment.span(context, statement))
+        if method_name in ("setUp", "tearDown") and method_name not in converted:
+            plan.drop_if_empty.add(method_name)
+    clobbered = "loop" not in removed_attributes and "loop" in _self_attribute_assignments(cls)
+    if per_test_loop and clobbered:
+        return None  # `self.loop` holds something else: the per-test loop would clobber it
     if not per_test_loop:
         for call in _helper_calls(context, cls, set(plan.make_async)):
             plan.helper_calls[segment.span(context, call.node)] = needs_parentheses_as_operand(
@@ -138,6 +175,24 @@ def _make_plan(context: Context, cls: ClassInfo, segment: _ClassSegment, per_tes
         if not _plan_base(context, cls, segment, plan):
             return None
     return plan
+
+
+def _super_lifecycle_calls(context: Context, method: FunctionInfo, name: str) -> list[CallSite]:
+    """`super().<name>(...)` / `super(Cls, self).<name>(...)` directly in `method`."""
+    found = []
+    for call in method.calls:
+        func = call.node.func
+        if call.scope is not method.scope or not isinstance(func, ast.Attribute):
+            continue
+        if func.attr != name:
+            continue
+        inner = func.value
+        if (
+            isinstance(inner, ast.Call)
+            and context.model.qualified_name(inner.func, call.scope) == "builtins.super"
+        ):
+            found.append(call)
+    return found
 
 
 def _is_test_or_lifecycle(name: str) -> bool:
@@ -238,7 +293,10 @@ def _loop_plumbing(context: Context, cls: ClassInfo, converted: set[str]) -> lis
             if len(bindings) != 1 or bindings[0].kind != "assign":
                 continue
             value = bindings[0].node
-            if not isinstance(value, ast.Call) or model.qualified_name(value.func, method.scope) not in _LOOP_FACTORIES:
+            if not isinstance(value, ast.Call) or not (
+                model.qualified_name(value.func, method.scope) in _LOOP_FACTORIES
+                or _is_loop_factory_call(context, value, method)
+            ):
                 continue
             uses = _plumbing_uses(context, method, local)
             if uses is not None:
@@ -272,6 +330,125 @@ def _plumbing_statement(context: Context, method: FunctionInfo, node: ast.Name, 
     if isinstance(parent, ast.Attribute) and parent.attr == "close":
         call = model.parent(parent)
     elif isinstance(parent, ast.Call) and model.qualified_name(parent.func, method.scope) == SET_EVENT_LOOP:
+        call = parent
+    if not isinstance(call, ast.Call):
+        return None
+    statement = model.parent(call)
+    return statement if isinstance(statement, ast.Expr) else None
+
+
+def _self_attribute_assignments(cls: ClassInfo) -> dict[str, list[tuple[FunctionInfo, ast.Assign]]]:
+    """`self.x = value` statements in the methods of `cls`, by attribute."""
+    found: dict[str, list[tuple[FunctionInfo, ast.Assign]]] = {}
+    for method in cls.methods.values():
+        receiver = _receiver(method)
+        if receiver is None:
+            continue
+        for node in ast.walk(method.node):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if (
+                        isinstance(target, ast.Attribute)
+                        and isinstance(target.value, ast.Name)
+                        and target.value.id == receiver
+                    ):
+                        found.setdefault(target.attr, []).append((method, node))
+    return found
+
+
+def _is_loop_factory_call(context: Context, value: ast.expr, method: FunctionInfo) -> bool:
+    if not isinstance(value, ast.Call) or value.args or value.keywords:
+        return False
+    model = context.model
+    if model.qualified_name(value.func, method.scope) in _LOOP_FACTORIES:
+        return True
+    func = value.func
+    return (
+        isinstance(func, ast.Attribute)
+        and func.attr in ("get_event_loop", "new_event_loop")
+        and isinstance(func.value, ast.Call)
+        and model.qualified_name(func.value.func, method.scope) == "asyncio.get_event_loop_policy"
+    )
+
+
+def _attribute_loop_plumbing(
+    context: Context, cls: ClassInfo, converted: set[str]
+) -> Optional[tuple[set[str], list[tuple[str, ast.stmt]]]]:
+    """`self.loop = asyncio.get_event_loop()` (or `new_event_loop()`) and its `close()`,
+    `addCleanup(self.loop.close)` and `set_event_loop(self.loop)` statements, for a loop attribute
+    used otherwise only by the loop-driving calls this fix rewrites. Returns the attributes
+    removed and (method name, statement) pairs; None when the plan must give up."""
+    removed: set[str] = set()
+    statements: list[tuple[str, ast.stmt]] = []
+    for attribute, assignments in _self_attribute_assignments(cls).items():
+        if not all(
+            len(assign.targets) == 1 and _is_loop_factory_call(context, assign.value, method)
+            for method, assign in assignments
+        ):
+            continue
+        uses = _attribute_plumbing_uses(context, cls, attribute, converted)
+        if uses is None:
+            continue
+        removed.add(attribute)
+        statements.extend(uses)
+        statements.extend((method.name, assign) for method, assign in assignments)
+    return removed, statements
+
+
+def _attribute_plumbing_uses(
+    context: Context, cls: ClassInfo, attribute: str, converted: set[str]
+) -> Optional[list[tuple[str, ast.stmt]]]:
+    model = context.model
+    removable: list[tuple[str, ast.stmt]] = []
+    for name, method in cls.methods.items():
+        receiver = _receiver(method)
+        for node in ast.walk(method.node):
+            if not (
+                isinstance(node, ast.Attribute)
+                and node.attr == attribute
+                and isinstance(node.ctx, ast.Load)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == receiver
+            ):
+                continue
+            parent = model.parent(node)
+            if isinstance(parent, ast.Attribute) and parent.attr == "run_until_complete":
+                call = model.parent(parent)
+                rewritten = name in converted and any(
+                    site.node is call and site.scope is method.scope for site in method.calls
+                )
+                if rewritten:
+                    continue
+                return None
+            statement = _attribute_plumbing_statement(context, method, node, parent)
+            if statement is None:
+                return None
+            removable.append((name, statement))
+    return removable
+
+
+def _is_set_event_loop(context: Context, call: ast.Call, method: FunctionInfo) -> bool:
+    return context.model.qualified_name(call.func, method.scope) == SET_EVENT_LOOP
+
+
+def _attribute_plumbing_statement(
+    context: Context, method: FunctionInfo, node: ast.Attribute, parent: Optional[ast.AST]
+) -> Optional[ast.stmt]:
+    model = context.model
+    call: Optional[ast.AST] = None
+    if isinstance(parent, ast.Attribute) and parent.attr == "close":
+        grandparent = model.parent(parent)
+        if isinstance(grandparent, ast.Call) and grandparent.func is parent:
+            call = grandparent  # self.loop.close()
+        elif (
+            isinstance(grandparent, ast.Call)
+            and isinstance(grandparent.func, ast.Attribute)
+            and grandparent.func.attr == "addCleanup"
+            and len(grandparent.args) == 1
+            and grandparent.args[0] is parent
+        ):
+            call = grandparent  # self.addCleanup(self.loop.close)
+    elif isinstance(parent, ast.Call) and _is_set_event_loop(context, parent, method):
         call = parent
     if not isinstance(call, ast.Call):
         return None
@@ -389,6 +566,8 @@ class _ClassTransformer(cst.CSTTransformer):
         self.class_depth -= 1
         if self.class_depth != 0:
             return updated_node
+        if self.plan.drop_if_empty:
+            updated_node = self._keep_first_spacing(original_node, updated_node)
         if self.plan.per_test_loop:
             return self._add_loop_setup(updated_node)
         return self._switch_base(original_node, updated_node)
@@ -405,6 +584,27 @@ class _ClassTransformer(cst.CSTTransformer):
                 bases[index] = bases[index].with_changes(value=new_base)
             return updated.with_changes(bases=bases)
         raise _GiveUp
+
+    @staticmethod
+    def _keep_first_spacing(original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
+        """A dropped first method takes its (absent) leading blank lines with it."""
+        old_body, new_body = original.body, updated.body
+        if not isinstance(old_body, cst.IndentedBlock):
+            return updated
+        if not isinstance(new_body, cst.IndentedBlock):
+            return updated
+        if not old_body.body or not new_body.body:
+            return updated
+        old_first, new_first = old_body.body[0], new_body.body[0]
+        if not isinstance(old_first, cst.FunctionDef):
+            return updated
+        if not isinstance(new_first, (cst.FunctionDef, cst.SimpleStatementLine)):
+            return updated
+        if isinstance(new_first, cst.FunctionDef) and new_first.name.value == old_first.name.value:
+            return updated
+        first = new_first.with_changes(leading_lines=old_first.leading_lines)
+        statements = [first, *new_body.body[1:]]
+        return updated.with_changes(body=new_body.with_changes(body=statements))
 
     def _add_loop_setup(self, updated: cst.ClassDef) -> cst.ClassDef:
         body = updated.body
@@ -442,10 +642,15 @@ class _ClassTransformer(cst.CSTTransformer):
         self.function_depth += 1
         return True
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef) -> cst.FunctionDef:
+    def leave_FunctionDef(
+        self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
+    ) -> Union[cst.FunctionDef, cst.RemovalSentinel]:
         self.function_depth -= 1
         if self.class_depth != 1 or self.function_depth != 0:
             return updated_node
+        dropped = original_node.name.value in self.plan.drop_if_empty
+        if dropped and _only_pass_or_super(updated_node):
+            return cst.RemoveFromParent()
         new_name = self.plan.make_async.get(original_node.name.value)
         if new_name is None:
             return updated_node
@@ -456,6 +661,13 @@ class _ClassTransformer(cst.CSTTransformer):
 
     def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.BaseExpression:
         span = self._span(original_node)
+        if span in self.plan.super_calls:
+            new_name, awaited, outer_parentheses = self.plan.super_calls[span]
+            func = updated_node.func
+            if not isinstance(func, cst.Attribute):
+                raise _GiveUp
+            renamed = updated_node.with_changes(func=func.with_changes(attr=cst.Name(new_name)))
+            return renamed if awaited else _awaited(renamed, outer_parentheses, argument=False)
         if span in self.plan.loop_calls:
             if self.plan.per_test_loop:
                 return _on_self_loop(updated_node)
@@ -480,6 +692,32 @@ class _ClassTransformer(cst.CSTTransformer):
 _SUPER_SETUP = m.SimpleStatementLine(
     body=[m.Expr(value=m.Call(func=m.Attribute(value=m.Call(func=m.Name("super")), attr=m.Name("setUp"))))]
 )
+
+
+def _only_pass_or_super(function: cst.FunctionDef) -> bool:
+    """The body is `pass` and/or `super().<same name>()` only: nothing left worth keeping."""
+    body = function.body
+    if not isinstance(body, cst.IndentedBlock):
+        return False
+    for statement in body.body:
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            return False
+        small = statement.body[0]
+        if isinstance(small, cst.Pass):
+            continue
+        if (
+            isinstance(small, cst.Expr)
+            and isinstance(small.value, cst.Call)
+            and not small.value.args
+            and isinstance(small.value.func, cst.Attribute)
+            and small.value.func.attr.value == function.name.value
+            and isinstance(small.value.func.value, cst.Call)
+            and isinstance(small.value.func.value.func, cst.Name)
+            and small.value.func.value.func.value == "super"
+        ):
+            continue
+        return False
+    return True
 
 
 def _is_super_setup(statement: cst.BaseStatement) -> bool:

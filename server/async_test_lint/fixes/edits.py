@@ -40,6 +40,11 @@ def line_diff_edits(old: str, new: str, first_line: int) -> list[Edit]:
     """
     old_lines = split_lines(old)
     new_lines = split_lines(new)
+    if len(old_lines) > 1 and len(new_lines) > 1 and old_lines[-1] == "" and new_lines[-1] == "":
+        # Both end at a line end: the empty piece after the last break is not a line, and must
+        # not be matched against a real blank line (that would keep a blank line at the end).
+        old_lines.pop()
+        new_lines.pop()
     newline = _newline_of(old)
     edits: list[Edit] = []
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)

@@ -37,6 +37,18 @@ def reference(model: SemanticModel, qualified_name: str) -> Optional[NameReferen
     return NameReference(name, (_insert_import_line(model.parsed, f"from {module} import {name}"),))
 
 
+def module_reference(model: SemanticModel, module: str) -> Optional[NameReference]:
+    """How to spell the module `module` here (`aio` after `import asyncio as aio`), adding
+    `import module` when nothing binds it; None when its top-level name is taken by something else."""
+    scope = model.module_scope
+    for local, bindings in scope.bindings.items():
+        if len(bindings) == 1 and bindings[0].kind == "import" and bindings[0].qualified_name == module:
+            return NameReference(local)
+    if module.split(".")[0] in scope.bindings or model.has_star_import:
+        return None
+    return NameReference(module, (_insert_import_line(model.parsed, f"import {module}"),))
+
+
 def _module_import(model: SemanticModel, module: str, name: str) -> Optional[NameReference]:
     top = module.split(".")[0]
     if top in model.module_scope.bindings:

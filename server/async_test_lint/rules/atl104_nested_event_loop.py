@@ -1,0 +1,499 @@
+"""ATL104: `asyncio.run()` or `run_until_complete()` while a loop already runs."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from ..analysis.model import CallSite, ClassInfo, FunctionInfo
+from ..analysis.names import GET_RUNNING_LOOP, RUN
+from ..fixes.expressions import await_argument_instead
+from ..model import Diagnostic, Fix, Safety
+from ._loops import (
+    DESCRIPTIONS,
+    RUNNING,
+    find_local_method,
+    is_self_attribute,
+    loop_factory,
+    self_assignments,
+)
+from .base import Context, Invalid, Rule, Valid
+
+_MAX_HELPER_DEPTH = 4
+
+
+class NestedEventLoop(Rule):
+    code = "ATL104"
+    name = "nested-event-loop"
+    family = "T7"
+    summary = (
+        "`asyncio.run()` or `run_until_complete()` called while an event loop is already running"
+    )
+    what = (
+        "Finds `asyncio.run()` (any import spelling) and `run_until_complete()` on a known event "
+        "loop (`asyncio.get_event_loop()`, `new_event_loop()`, `get_running_loop()`, a local or "
+        "`self.` attribute holding one) called directly inside an `async def`: an async test, "
+        "`asyncSetUp`, a fixture or any coroutine function; and calls from a coroutine of a sync "
+        "helper (a function of this module or of another module of the project, or a method of "
+        "the class or its bases) that itself calls `asyncio.run()` or `run_until_complete()`. "
+        "Calls in a lambda or a nested `def` (often handed to `asyncio.to_thread` or "
+        "`run_in_executor`, which run them in another thread) are not reported."
+    )
+    why = (
+        "A coroutine runs inside its event loop; starting a loop from there is refused: "
+        "`asyncio.run()` raises *RuntimeError: asyncio.run() cannot be called from a running "
+        "event loop* (and the coroutine passed to it is never awaited), and "
+        "`run_until_complete()` raises *This event loop is already running* on the running "
+        "loop, or *Cannot run the event loop while another loop is running* on another one. "
+        "The error often surfaces far away, as a test that errors only when a helper is first "
+        "reused from an async test."
+    )
+    versions = (
+        "All versions with `asyncio.run` (3.7+); `run_until_complete` refuses to nest on every "
+        "version. (`nest_asyncio` patches this away, at the cost of re-entrancy bugs.)"
+    )
+    fix_notes = (
+        "Safe, when the call is directly in the coroutine: `asyncio.run(x)` and "
+        "`loop.run_until_complete(x)` become `await x`, which runs `x` on the loop that is "
+        "already running (the only way the code can work). Keyword arguments such as "
+        "`debug=True` are dropped with the call. A helper called from a coroutine gets no "
+        "automatic fix: it may be called from sync code too, and making it async changes every "
+        "caller."
+    )
+    fix_safety = Safety.SAFE
+
+    def check(self, context: Context) -> Iterator[Diagnostic]:
+        model = context.model
+        if _imports_other_event_loop(context):
+            return
+        for function in model.functions:
+            if not function.is_async or _checks_for_running_loop(context, function, helper=False):
+                continue
+            for call in function.calls:
+                if call.scope is not function.scope:
+                    continue  # in a lambda or nested function: may run in a thread
+                found = self._direct(context, function, call)
+                if found is None:
+                    found = self._helper(context, function, call)
+                if found is not None:
+                    yield found
+
+    def _direct(
+        self, context: Context, function: FunctionInfo, call: CallSite
+    ) -> Diagnostic | None:
+        what = _loop_driver(context, function, call)
+        if what is None:
+            return None
+        message = (
+            f"{what} inside coroutine {_where(function)}, where an event loop is already running"
+        )
+        node = call.node
+        return context.report(
+            self,
+            node,
+            message,
+            context.lazy_fix(
+                "Await the coroutine instead", Safety.SAFE, lambda: _await_fix(context, node)
+            ),
+        )
+
+    def _helper(
+        self, context: Context, function: FunctionInfo, call: CallSite
+    ) -> Diagnostic | None:
+        found = _loop_driving_helper(context, function, call)
+        if found is None:
+            return None
+        helper, what = found
+        message = (
+            f"{helper}() runs an event loop ({what}) and is called from coroutine "
+            f"{_where(function)}, where a loop is already running"
+        )
+        return context.report(self, call.node, message)
+
+
+def _await_fix(context: Context, node: ast.Call) -> Fix | None:
+    edits = await_argument_instead(context.model, node)
+    return None if edits is None else Fix("Await the coroutine instead", Safety.SAFE, edits)
+
+
+def _where(function: FunctionInfo) -> str:
+    if function.cls is not None:
+        return f"{function.name} of {function.cls.name}"
+    return function.name
+
+
+def _imports_other_event_loop(context: Context) -> bool:
+    """trio (or curio) runs coroutines without an asyncio loop: `asyncio.run` inside works."""
+    for bindings in context.model.module_scope.bindings.values():
+        for binding in bindings:
+            name = binding.qualified_name or ""
+            if binding.kind == "import" and name.split(".")[0] in ("trio", "curio"):
+                return True
+    return False
+
+
+def _loop_driver(context: Context, function: FunctionInfo, call: CallSite) -> str | None:
+    """`asyncio.run()` or `<loop>.run_until_complete()` on a loop the model can name."""
+    func = call.node.func
+    if isinstance(func, (ast.Name, ast.Attribute)) and context.model.callee_name(call) == RUN:
+        return "asyncio.run()"
+    if not (isinstance(func, ast.Attribute) and func.attr == "run_until_complete"):
+        return None
+    loop = _known_loop(context, function, func.value)
+    if loop is None:
+        return None
+    return (
+        f"{context.source_of(func.value)}.run_until_complete() on {loop}"
+        if loop != "direct"
+        else (f"{context.source_of(func.value)}.run_until_complete()")
+    )
+
+
+def _known_loop(context: Context, function: FunctionInfo, receiver: ast.expr) -> str | None:
+    kind = loop_factory(context, receiver, function.scope)
+    if kind is not None:
+        return "direct"
+    if isinstance(receiver, ast.Name):
+        bindings = context.model.lookup(receiver.id, function.scope)
+        if not bindings or len(bindings) != 1 or bindings[0].kind != "assign":
+            return None
+        kind = loop_factory(context, bindings[0].node, function.scope)
+        return (
+            None
+            if kind is None
+            else ("the running loop" if kind == RUNNING else DESCRIPTIONS[kind])
+        )
+    attribute = is_self_attribute(receiver, function)
+    method = function.enclosing_method()
+    if attribute is None or method is None or method.cls is None:
+        return None
+    assignments = self_assignments(context, method.cls).get(attribute)
+    if not assignments:
+        return None
+    kinds = {loop_factory(context, a.value, a.method.scope) for a in assignments}
+    if len(kinds) != 1 or None in kinds:
+        return None
+    kind = kinds.pop()
+    assert kind is not None
+    return f"a loop from {DESCRIPTIONS[kind]}"
+
+
+def _loop_driving_helper(
+    context: Context, function: FunctionInfo, call: CallSite
+) -> tuple[str, str] | None:
+    """(helper name, what it runs) when `call` calls a sync function that drives a loop."""
+    local = _local_callee(context, function, call)
+    if local is not None:
+        if local.is_async:
+            return None
+        what = _local_drives_loop(context, local, 0, set())
+        return None if what is None else (_callee_text(call), what)
+    summary = context.semantics.called_function(call)
+    if summary is None or summary.is_async or summary.returns_awaitable or summary.runs_coroutines:
+        return None
+    if summary.drives_loop is None:
+        return None
+    what = "asyncio.run()" if summary.drives_loop == RUN else f"{summary.drives_loop}()"
+    return _callee_text(call), what
+
+
+def _callee_text(call: CallSite) -> str:
+    func = call.node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        return f"{func.value.id}.{func.attr}"
+    if isinstance(func, ast.Name):
+        return func.id
+    return "the helper"
+
+
+def _local_callee(context: Context, function: FunctionInfo, call: CallSite) -> FunctionInfo | None:
+    """The function of this file `call` calls: a plain name, or a method through `self`."""
+    func = call.node.func
+    model = context.model
+    if isinstance(func, ast.Name):
+        binding = model.resolve_binding(func.id, call.scope)
+        if binding is None or binding.function is None:
+            return None
+        return binding.function if not binding.function.node.decorator_list else None
+    method = function.enclosing_method()
+    if method is None or method.cls is None or not isinstance(func, ast.Attribute):
+        return None
+    arguments = [*method.node.args.posonlyargs, *method.node.args.args]
+    if not (arguments and isinstance(func.value, ast.Name) and func.value.id == arguments[0].arg):
+        return None
+    bindings = model.lookup(func.value.id, call.scope)
+    if not bindings or any(binding.kind != "param" for binding in bindings):
+        return None
+    found = _method_in_file(context, method.cls, func.attr)
+    if found is None or found.node.decorator_list:
+        return None
+    return found
+
+
+def _method_in_file(context: Context, cls: ClassInfo, name: str) -> FunctionInfo | None:
+    found = find_local_method(context, cls, name)
+    if found is not None:
+        return found
+    return None
+
+
+def _checks_for_running_loop(context: Context, function: FunctionInfo, *, helper: bool) -> bool:
+    """`loop.is_running()`, `asyncio._get_running_loop()` (and, in a sync helper,
+    `asyncio.get_running_loop()`, usually in a `try`): the code guards against a running loop."""
+    for call in function.calls:
+        func = call.node.func
+        if isinstance(func, ast.Attribute) and func.attr == "is_running":
+            return True
+        name = context.model.callee_name(call)
+        if name == "asyncio._get_running_loop" or (helper and name == GET_RUNNING_LOOP):
+            return True
+    return False
+
+
+def _local_drives_loop(
+    context: Context, helper: FunctionInfo, depth: int, seen: set[int]
+) -> str | None:
+    """What `helper` (sync, in this file) runs in its own body, directly or through helpers."""
+    if depth > _MAX_HELPER_DEPTH or id(helper.node) in seen:
+        return None
+    seen.add(id(helper.node))
+    if _checks_for_running_loop(context, helper, helper=True):
+        return None  # it looks for a running loop first: written to be called from one
+    for call in helper.calls:
+        if call.scope is not helper.scope:
+            continue
+        what = _loop_driver(context, helper, call)
+        if what is not None:
+            return what
+    for call in helper.calls:
+        if call.scope is not helper.scope:
+            continue
+        inner = _local_callee(context, helper, call)
+        if inner is not None and not inner.is_async:
+            what = _local_drives_loop(context, inner, depth + 1, seen)
+            if what is not None:
+                return what
+    return None
+
+
+NestedEventLoop.invalid = (
+    Invalid(
+        """\
+import asyncio
+import unittest
+
+
+async def fetch_user(user_id):
+    await asyncio.sleep(0)
+    return {"id": user_id}
+
+
+class UserTest(unittest.IsolatedAsyncioTestCase):
+    async def test_fetch(self):
+        user = asyncio.run(fetch_user(1))
+        self.assertEqual(user["id"], 1)
+""",
+        line=12,
+        fixed="""\
+import asyncio
+import unittest
+
+
+async def fetch_user(user_id):
+    await asyncio.sleep(0)
+    return {"id": user_id}
+
+
+class UserTest(unittest.IsolatedAsyncioTestCase):
+    async def test_fetch(self):
+        user = await fetch_user(1)
+        self.assertEqual(user["id"], 1)
+""",
+        runnable=True,
+        note="`asyncio.run()` inside an async test.",
+    ),
+    Invalid(
+        """\
+import asyncio as aio
+from unittest import IsolatedAsyncioTestCase as IATC
+
+
+async def make_db():
+    return {"rows": 0}
+
+
+class DbTest(IATC):
+    async def asyncSetUp(self):
+        self.db = aio.get_event_loop().run_until_complete(make_db())
+
+    async def test_rows(self):
+        loop = aio.get_running_loop()
+        self.assertEqual(loop.run_until_complete(make_db())["rows"], self.db["rows"])
+""",
+        line=11,
+        count=2,
+        fixed="""\
+import asyncio as aio
+from unittest import IsolatedAsyncioTestCase as IATC
+
+
+async def make_db():
+    return {"rows": 0}
+
+
+class DbTest(IATC):
+    async def asyncSetUp(self):
+        self.db = await make_db()
+
+    async def test_rows(self):
+        loop = aio.get_running_loop()
+        self.assertEqual((await make_db())["rows"], self.db["rows"])
+""",
+        runnable=True,
+        note="Aliases; `run_until_complete()` in `asyncSetUp` and on the running loop in a test.",
+    ),
+    Invalid(
+        """\
+import asyncio
+
+import pytest
+
+from app.sync_api import fetch_now
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+async def compute():
+    return 1
+
+
+@pytest.mark.asyncio
+async def test_compute():
+    assert run(compute()) == 1
+    assert fetch_now() == 1
+""",
+        line=18,
+        count=2,
+        files={
+            "app/sync_api.py": """\
+import asyncio
+
+
+async def _now():
+    return 1
+
+
+def fetch_now():
+    return asyncio.run(_now())
+""",
+        },
+        note="Sync helpers that call `asyncio.run()`, one in this module and one in another, "
+        "called from a pytest-asyncio test: no automatic fix.",
+    ),
+    Invalid(
+        """\
+from tests.base import ApiTestCase
+
+
+async def ping():
+    return "pong"
+
+
+class PingTest(ApiTestCase):
+    async def test_ping(self):
+        self.assertEqual(self.call(ping()), "pong")
+""",
+        line=10,
+        files={
+            "tests/base.py": """\
+import asyncio
+import unittest
+
+
+class ApiTestCase(unittest.IsolatedAsyncioTestCase):
+    def call(self, coro):
+        return asyncio.run(coro)
+""",
+        },
+        note="A helper method of a base class in another file runs the loop.",
+    ),
+)
+
+NestedEventLoop.valid = (
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+async def compute():
+    return 1
+
+
+class ThreadTest(unittest.IsolatedAsyncioTestCase):
+    async def test_in_thread(self):
+        result = await asyncio.to_thread(lambda: asyncio.run(compute()))
+        self.assertEqual(result, 1)
+
+    async def test_in_executor(self):
+        def work():
+            return asyncio.run(compute())
+
+        loop = asyncio.get_running_loop()
+        self.assertEqual(await loop.run_in_executor(None, work), 1)
+""",
+        note="A lambda or nested function handed to a thread: it runs its own loop there.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+
+async def read(path):
+    return path
+
+
+def load(path):
+    return asyncio.run(read(path))
+
+
+async def test_load():
+    assert await asyncio.to_thread(load, "x") == "x"
+
+
+def test_load_sync():
+    assert load("x") == "x"
+""",
+        note="A sync helper that runs a loop, called from sync code and passed (not called) to "
+        "`to_thread` from a coroutine.",
+    ),
+    Valid(
+        """\
+from app.jobs import JobRunner, job
+
+
+async def test_job():
+    runner = JobRunner()
+    assert runner.run_until_complete(job()) == 1
+""",
+        note="A `run_until_complete` method of an object the analysis does not know as a loop.",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+async def compute():
+    return 1
+
+
+class ComputeTest(unittest.IsolatedAsyncioTestCase):
+    def test_sync(self):
+        self.assertEqual(asyncio.run(compute()), 1)
+""",
+        note="A sync test of an IsolatedAsyncioTestCase runs outside the loop: no nesting.",
+    ),
+)

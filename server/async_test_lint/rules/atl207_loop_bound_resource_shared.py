@@ -1,0 +1,752 @@
+"""ATL207: a loop-bound asyncio resource shared by several tests of an `IsolatedAsyncioTestCase`."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..analysis.model import ClassInfo, FunctionInfo, SemanticModel
+from ..analysis.names import ISOLATED_TESTCASE, LOOP_BOUND_FACTORIES
+from ..analysis.semantics import ClassKind
+from ..analysis.summarize import attribute_chain
+from ..fixes.edits import line_diff_edits
+from ..model import Diagnostic, Fix, Safety
+from .base import Context, Invalid, Rule, Valid
+
+#: Hooks that run around every test: a resource they use is used by every test.
+_PER_TEST_HOOKS = ("setUp", "tearDown", "asyncSetUp", "asyncTearDown")
+_CLASS_DECORATORS = ("builtins.classmethod", "builtins.staticmethod")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A loop-bound object made once for many tests."""
+
+    where: str  # "module", "class", "setUpClass"
+    name: str  # the module global, class attribute or `cls.` attribute
+    value: ast.Call
+    statement: ast.stmt
+    description: str
+
+
+class LoopBoundResourceShared(Rule):
+    code = "ATL207"
+    name = "loop-bound-resource-shared"
+    family = "T10"
+    summary = (
+        "A loop-bound asyncio object is made once and shared by tests that each run on a fresh loop"
+    )
+    what = (
+        "Finds an `asyncio.Queue`/`PriorityQueue`/`LifoQueue`, `Lock`, `Event`, `Condition`, "
+        "`Semaphore`/`BoundedSemaphore`, `Barrier`, `Future` or task (`create_task`, "
+        "`ensure_future`), or an instance of a project class whose `__init__` stores one, made at "
+        "module level, in the class body or in `setUpClass` of an `IsolatedAsyncioTestCase` "
+        "(bases resolved through aliases and other files) and used by two or more of its tests: "
+        "directly (`self.queue`, `cls.queue`, the module global), through helper methods of the "
+        "class, or through `setUp`/`asyncSetUp`/`tearDown`/`asyncTearDown`, which run for every "
+        "test."
+    )
+    why = (
+        "`IsolatedAsyncioTestCase` runs every test on a new event loop and closes it afterwards. "
+        "An asyncio primitive belongs to one loop: the first time it has to wait (a `get()` on an "
+        "empty queue, a contended lock, `event.wait()`, awaiting a future) it binds to the loop "
+        "that runs, and in the next test it raises *RuntimeError: <Queue ...> is bound to a "
+        "different event loop*, or a waiter parked on the old loop is never woken and the test "
+        "hangs. Uncontended use never binds, so the suite passes until a test happens to wait, "
+        "or until test order changes. Tasks die with the loop of the test that made them."
+    )
+    versions = (
+        "Python 3.10+: `Queue`, `Lock`, `Event`, `Condition`, `Semaphore` and `Barrier` bind "
+        "lazily, on the first operation that waits: the first test that waits passes, the next "
+        "one fails with *is bound to a different event loop* (checked on 3.10-3.13). Python 3.8 "
+        "and 3.9: they bind when created, to the loop `get_event_loop()` returns at import or in "
+        "`setUpClass` (never the test's loop), so already the first test that waits fails "
+        "(*Task ... got Future <Future pending> attached to a different loop*). `asyncio.Future()` "
+        "binds when created on every version (3.12+ also warn *There is no current event loop*), "
+        "so the first `await` on it fails; `create_task()` outside a running loop raises *no "
+        "running event loop* at once."
+    )
+    fix_notes = (
+        "Unsafe: the object is created in `asyncSetUp` instead (`self.queue = asyncio.Queue()`), "
+        "on each test's own loop; an `asyncSetUp` is added when the class has none (it calls "
+        "`await super().asyncSetUp()` when a project base class defines one), and the module-"
+        "level, class-level or `setUpClass` creation is removed (an emptied `setUpClass` goes "
+        "too). A module global becomes an attribute named after it in lower case and its uses "
+        "in the class become `self.<name>`. Tests that relied on state carried from one test to "
+        "the next (items left in a shared queue) then see a fresh object. No fix is offered when "
+        "the object is used from `setUp`, a class method or outside the class, or when its "
+        "creation reads names local to where it is."
+    )
+    fix_safety = Safety.UNSAFE
+
+    def check(self, context: Context) -> Iterator[Diagnostic]:
+        isolated = [
+            cls
+            for cls in context.model.classes
+            if context.semantics.kind(cls) is ClassKind.ISOLATED
+        ]
+        if not isolated:
+            return
+        for cls in isolated:
+            for resource in [
+                *self._class_resources(context, cls),
+                *self._setup_class_resources(context, cls),
+            ]:
+                if _made_per_test(cls, resource.name):
+                    continue  # asyncSetUp/setUp gives each test its own: the shared one is unused
+                users = _tests_using(context, cls, resource.name, attribute=True)
+                if len(users) >= 2:
+                    yield self._report(context, resource, [(cls, users)])
+        for resource in self._module_resources(context):
+            using = [
+                (cls, users)
+                for cls in isolated
+                if (users := _tests_using(context, cls, resource.name, attribute=False))
+            ]
+            if sum(len(users) for _, users in using) >= 2:
+                yield self._report(context, resource, using)
+
+    def _report(
+        self, context: Context, resource: Resource, using: list[tuple[ClassInfo, list[str]]]
+    ) -> Diagnostic:
+        tests = [f"{test}" for _, users in using for test in users]
+        shown = ", ".join(tests[:3]) + (", ..." if len(tests) > 3 else "")
+        classes = " and ".join(cls.name for cls, _ in using)
+        where = {
+            "module": f"at module level ({resource.name})",
+            "class": f"in the class body of {using[0][0].name} ({resource.name})",
+            "setUpClass": f"in setUpClass of {using[0][0].name} (cls.{resource.name})",
+        }[resource.where]
+        message = (
+            f"{resource.description} created {where} is shared by {len(tests)} tests of {classes} "
+            f"({shown}): each IsolatedAsyncioTestCase test runs on a fresh event loop"
+        )
+        fix = None
+        if len(using) == 1:
+            cls = using[0][0]
+            fix = context.lazy_fix(
+                f"Create {resource.name} in asyncSetUp",
+                Safety.UNSAFE,
+                lambda: _fix(context, cls, resource),
+            )
+        return context.report(self, resource.value, message, fix)
+
+    def _class_resources(self, context: Context, cls: ClassInfo) -> Iterator[Resource]:
+        for statement in cls.node.body:
+            target, value = _single_assignment(statement)
+            if isinstance(target, ast.Name) and value is not None:
+                description = _loop_bound(context, value, cls.parent_scope)
+                if description is not None:
+                    yield Resource("class", target.id, value, statement, description)
+
+    def _setup_class_resources(self, context: Context, cls: ClassInfo) -> Iterator[Resource]:
+        method = cls.methods.get("setUpClass")
+        receiver = _receiver(method) if method is not None else None
+        if method is None or receiver is None:
+            return
+        for statement in ast.walk(method.node):
+            if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
+                continue
+            target, value = _single_assignment(statement)
+            chain = attribute_chain(target, receiver) if target is not None else None
+            if chain is None or "." in chain or value is None:
+                continue
+            description = _loop_bound(context, value, method.scope)
+            if description is not None:
+                yield Resource("setUpClass", chain, value, statement, description)
+
+    def _module_resources(self, context: Context) -> Iterator[Resource]:
+        model = context.model
+        for statement in model.tree.body:
+            target, value = _single_assignment(statement)
+            if not isinstance(target, ast.Name) or value is None:
+                continue
+            bindings = model.module_scope.bindings.get(target.id, [])
+            if len(bindings) != 1:
+                continue
+            description = _loop_bound(context, value, model.module_scope)
+            if description is not None:
+                yield Resource("module", target.id, value, statement, description)
+
+
+def _single_assignment(statement: ast.AST) -> tuple[ast.expr | None, ast.Call | None]:
+    if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+        target, value = statement.targets[0], statement.value
+    elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+        target, value = statement.target, statement.value
+    else:
+        return None, None
+    return target, value if isinstance(value, ast.Call) else None
+
+
+def _loop_bound(context: Context, value: ast.Call, scope: object) -> str | None:
+    """`asyncio.Queue()` or `Client()` (holding a lock) when `value` makes a loop-bound object."""
+    name = context.model.qualified_name(value.func, scope)  # type: ignore[arg-type]
+    if name is None:
+        return None
+    if name in LOOP_BOUND_FACTORIES:
+        return f"{name}()"
+    summary = context.semantics.find_class(name)
+    if summary is None or not summary.loop_bound_attributes:
+        return None
+    attribute, factory = summary.loop_bound_attributes[0]
+    return f"{name.rpartition('.')[2]}() (its __init__ makes {factory}() in self.{attribute})"
+
+
+def _receiver(method: FunctionInfo) -> str | None:
+    arguments = [*method.node.args.posonlyargs, *method.node.args.args]
+    return arguments[0].arg if arguments else None
+
+
+def _is_instance_method(context: Context, method: FunctionInfo) -> bool:
+    for decorator in method.node.decorator_list:
+        name = context.model.qualified_name(decorator, method.parent_scope)
+        if name in _CLASS_DECORATORS:
+            return False
+    return True
+
+
+def _mentions(
+    context: Context, cls: ClassInfo, method: FunctionInfo, name: str, attribute: bool
+) -> bool:
+    """Whether `method` refers to the resource: `self.x`/`cls.x`/`Class.x`, or the global."""
+    receiver = _receiver(method)
+    global_binding = context.model.module_scope.bindings.get(name)
+    for node in ast.walk(method.node):
+        if attribute and isinstance(node, ast.Attribute) and node.attr == name:
+            if isinstance(node.value, ast.Name) and node.value.id in (receiver, cls.name):
+                return True
+        elif (
+            not attribute
+            and isinstance(node, ast.Name)
+            and node.id == name
+            and context.model.lookup(name, method.scope) is global_binding
+        ):
+            return True
+    return False
+
+
+def _made_per_test(cls: ClassInfo, attribute: str) -> bool:
+    """A per-test hook assigns `self.<attribute>`, shadowing the class-level object."""
+    for hook in _PER_TEST_HOOKS:
+        method = cls.methods.get(hook)
+        receiver = _receiver(method) if method is not None else None
+        if method is None or receiver is None:
+            continue
+        for node in ast.walk(method.node):
+            if isinstance(node, ast.Assign) and any(
+                attribute_chain(target, receiver) == attribute for target in node.targets
+            ):
+                return True
+    return False
+
+
+def _self_calls(method: FunctionInfo) -> set[str]:
+    receiver = _receiver(method)
+    called = set()
+    for call in method.calls:
+        func = call.node.func
+        if (
+            isinstance(func, ast.Attribute)
+            and isinstance(func.value, ast.Name)
+            and func.value.id == receiver
+        ):
+            called.add(func.attr)
+    return called
+
+
+def _tests_using(context: Context, cls: ClassInfo, name: str, attribute: bool) -> list[str]:
+    """The tests of `cls` that use the resource: directly, via helpers or via per-test hooks."""
+    direct = {
+        method_name
+        for method_name, method in cls.methods.items()
+        if _mentions(context, cls, method, name, attribute)
+    }
+    calls = {method_name: _self_calls(method) for method_name, method in cls.methods.items()}
+    using = set(direct)
+    changed = True
+    while changed:
+        changed = False
+        for method_name, called in calls.items():
+            if method_name not in using and called & using:
+                using.add(method_name)
+                changed = True
+    tests = sorted(
+        (method for method_name, method in cls.methods.items() if method_name.startswith("test")),
+        key=lambda method: method.node.lineno,
+    )
+    if any(hook in using for hook in _PER_TEST_HOOKS):
+        return [test.name for test in tests]
+    return [test.name for test in tests if test.name in using]
+
+
+# -- the fix -------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    cls: ClassInfo
+    resource: Resource
+    attribute: str
+    #: (line, column) code-point positions (1-based line) of global uses to turn into `self.<attr>`.
+    uses: dict[tuple[int, int], str]
+    super_call: bool
+
+
+def _fix(context: Context, cls: ClassInfo, resource: Resource) -> Fix | None:
+    plan = _plan(context, cls, resource)
+    if plan is None or not context.text.endswith(("\n", "\r")):
+        return None
+    from ._atl207_rewrite import rewrite  # libcst, only when a front end asks for the fix
+
+    new_text = rewrite(context, plan.cls, plan.resource, plan.attribute, plan.uses, plan.super_call)
+    if new_text is None or new_text == context.text:
+        return None
+    edits = line_diff_edits(context.text, new_text, 0)
+    return Fix(f"Create {resource.name} in asyncSetUp", Safety.UNSAFE, tuple(edits))
+
+
+def _plan(context: Context, cls: ClassInfo, resource: Resource) -> _Plan | None:
+    attribute = resource.name
+    uses: dict[tuple[int, int], str] = {}
+    if not _creation_is_movable(context, cls, resource):
+        return None
+    if resource.where == "module":
+        attribute = resource.name.lower()
+        if (
+            attribute in cls.methods
+            or attribute in cls.attributes
+            or attribute in context.semantics.self_attribute_assignments(cls)
+        ):
+            return None
+        found = _global_uses(context, cls, resource.name)
+        if found is None:
+            return None
+        uses = found
+    else:
+        for method_name, method in cls.methods.items():
+            if not _mentions(context, cls, method, attribute, attribute=True):
+                continue
+            if method_name == "setUpClass" and resource.where == "setUpClass":
+                if _attribute_mentions(method, attribute, _receiver(method)) != 1:
+                    return None  # setUpClass reads it after making it
+                continue
+            if method_name in ("setUp", "setUpClass", "tearDownClass") or not _is_instance_method(
+                context, method
+            ):
+                return None
+            if _attribute_mentions(method, attribute, cls.name):
+                return None  # `ClassName.queue`: stays a class attribute
+        if _class_body_reads(cls, resource):
+            return None
+    return _Plan(cls, resource, attribute, uses, _needs_super_call(context, cls))
+
+
+def _attribute_mentions(method: FunctionInfo, attribute: str, owner: str | None) -> int:
+    return sum(
+        1
+        for node in ast.walk(method.node)
+        if isinstance(node, ast.Attribute)
+        and node.attr == attribute
+        and isinstance(node.value, ast.Name)
+        and node.value.id == owner
+    )
+
+
+def _class_body_reads(cls: ClassInfo, resource: Resource) -> bool:
+    for statement in cls.node.body:
+        if statement is resource.statement or isinstance(
+            statement, (ast.FunctionDef, ast.AsyncFunctionDef)
+        ):
+            continue
+        if any(
+            isinstance(node, ast.Name) and node.id == resource.name for node in ast.walk(statement)
+        ):
+            return True
+    return False
+
+
+def _creation_is_movable(context: Context, cls: ClassInfo, resource: Resource) -> bool:
+    """The creating expression means the same inside `asyncSetUp`: it reads only module names."""
+    model: SemanticModel = context.model
+    if resource.where == "module":
+        return True
+    for node in ast.walk(resource.value):
+        if not isinstance(node, ast.Name):
+            continue
+        if resource.where == "class" and node.id in cls.scope.bindings:
+            return False
+        if resource.where == "setUpClass":
+            method = cls.methods["setUpClass"]
+            if node.id in method.scope.bindings:
+                return False
+    if resource.where == "setUpClass":
+        method = cls.methods["setUpClass"]
+        if model.parent(resource.statement) is not method.node:
+            return False  # inside an `if`/`with`/loop of setUpClass
+    return True
+
+
+def _global_uses(context: Context, cls: ClassInfo, name: str) -> dict[tuple[int, int], str] | None:
+    """Every use of the global, all inside instance methods of `cls` (else None)."""
+    model = context.model
+    binding = model.module_scope.bindings.get(name)
+    inside: dict[int, str] = {}
+    for method in cls.methods.values():
+        receiver = _receiver(method)
+        if (
+            receiver is None
+            or not _is_instance_method(context, method)
+            or method.name in ("setUp", "setUpClass")
+        ):
+            continue
+        if model.lookup(name, method.scope) is not binding:
+            continue
+        for node in ast.walk(method.node):
+            if isinstance(node, ast.Name) and node.id == name:
+                inside[id(node)] = receiver
+    uses: dict[tuple[int, int], str] = {}
+    for node in ast.walk(model.tree):
+        if not isinstance(node, ast.Name) or node.id != name:
+            continue
+        parent = model.parent(node)
+        if isinstance(parent, ast.Assign) and node in parent.targets:
+            continue  # the creation itself
+        if id(node) not in inside or not isinstance(node.ctx, ast.Load):
+            return None
+        start = context.parsed.node_range(node).start
+        uses[(start.line + 1, start.column)] = inside[id(node)]
+    if "global" in context.text and any(
+        isinstance(node, ast.Global) and name in node.names for node in ast.walk(model.tree)
+    ):
+        return None
+    return uses
+
+
+def _needs_super_call(context: Context, cls: ClassInfo) -> bool:
+    summary = context.semantics.class_summary(cls)
+    for base in summary.bases:
+        if base is None or base == ISOLATED_TESTCASE:
+            continue
+        base_summary = context.semantics.find_class(base)
+        if (
+            base_summary is not None
+            and context.semantics.find_method(base_summary, "asyncSetUp") is not None
+        ):
+            return True
+    return False
+
+
+_RUNNABLE_SETUPCLASS = """\
+import asyncio
+import unittest
+
+
+class WorkerTest(unittest.IsolatedAsyncioTestCase):
+    @classmethod
+    def setUpClass(cls):
+        # one queue for the whole class
+        cls.queue = asyncio.Queue()
+
+    async def roundtrip(self, item):
+        getter = asyncio.ensure_future(self.queue.get())
+        await asyncio.sleep(0)
+        await self.queue.put(item)
+        return await getter
+
+    async def test_first(self):
+        self.assertEqual(await self.roundtrip(1), 1)
+
+    async def test_second(self):
+        self.assertEqual(await self.roundtrip(2), 2)
+"""
+
+_RUNNABLE_SETUPCLASS_FIXED = """\
+import asyncio
+import unittest
+
+
+class WorkerTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        # one queue for the whole class
+        self.queue = asyncio.Queue()
+
+    async def roundtrip(self, item):
+        getter = asyncio.ensure_future(self.queue.get())
+        await asyncio.sleep(0)
+        await self.queue.put(item)
+        return await getter
+
+    async def test_first(self):
+        self.assertEqual(await self.roundtrip(1), 1)
+
+    async def test_second(self):
+        self.assertEqual(await self.roundtrip(2), 2)
+"""
+
+LoopBoundResourceShared.invalid = (
+    Invalid(
+        _RUNNABLE_SETUPCLASS,
+        line=9,
+        fixed=_RUNNABLE_SETUPCLASS_FIXED,
+        runnable=True,
+        note="Made in setUpClass, used by two tests through a helper method.",
+    ),
+    Invalid(
+        """\
+import asyncio as aio
+from unittest import IsolatedAsyncioTestCase as IATC
+
+
+class LockTest(IATC):
+    lock = aio.Lock()  # guards the counter
+
+    async def asyncSetUp(self):
+        self.count = 0
+
+    async def bump(self):
+        async with self.lock:
+            await aio.sleep(0.01)
+            self.count += 1
+
+    async def test_bump(self):
+        await aio.gather(self.bump(), self.bump())
+        self.assertEqual(self.count, 2)
+
+    async def test_bump_again(self):
+        await aio.gather(self.bump(), self.bump())
+        self.assertEqual(self.count, 2)
+""",
+        line=6,
+        fixed="""\
+import asyncio as aio
+from unittest import IsolatedAsyncioTestCase as IATC
+
+
+class LockTest(IATC):
+    async def asyncSetUp(self):
+        self.lock = aio.Lock()  # guards the counter
+        self.count = 0
+
+    async def bump(self):
+        async with self.lock:
+            await aio.sleep(0.01)
+            self.count += 1
+
+    async def test_bump(self):
+        await aio.gather(self.bump(), self.bump())
+        self.assertEqual(self.count, 2)
+
+    async def test_bump_again(self):
+        await aio.gather(self.bump(), self.bump())
+        self.assertEqual(self.count, 2)
+""",
+        runnable=True,
+        note="A class attribute, aliased imports, an existing asyncSetUp.",
+    ),
+    Invalid(
+        """\
+import asyncio
+
+from tests.base import ServiceTestCase
+
+EVENTS = asyncio.Queue()
+
+
+class EventTest(ServiceTestCase):
+    async def test_publish(self):
+        await EVENTS.put("created")
+        self.assertEqual(await EVENTS.get(), "created")
+
+    async def test_empty(self):
+        self.assertTrue(EVENTS.empty())
+""",
+        line=5,
+        files={
+            "tests/base.py": """\
+import unittest
+
+
+class ServiceTestCase(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.service = object()
+""",
+        },
+        fixed="""\
+import asyncio
+
+from tests.base import ServiceTestCase
+
+
+class EventTest(ServiceTestCase):
+    async def asyncSetUp(self):
+        await super().asyncSetUp()
+        self.events = asyncio.Queue()
+
+    async def test_publish(self):
+        await self.events.put("created")
+        self.assertEqual(await self.events.get(), "created")
+
+    async def test_empty(self):
+        self.assertTrue(self.events.empty())
+""",
+        note="A module global; the base class (another file) has its own asyncSetUp.",
+    ),
+    Invalid(
+        """\
+import unittest
+
+from app.client import RateLimitedClient
+
+
+class ClientTest(unittest.IsolatedAsyncioTestCase):
+    client = RateLimitedClient()
+
+    async def test_get(self):
+        self.assertEqual(await self.client.get("a"), "a")
+
+    async def test_get_twice(self):
+        self.assertEqual(await self.client.get("b"), "b")
+""",
+        line=7,
+        files={
+            "app/client.py": """\
+import asyncio
+
+
+class RateLimitedClient:
+    def __init__(self):
+        self._slots = asyncio.Semaphore(2)
+
+    async def get(self, key):
+        async with self._slots:
+            return key
+""",
+        },
+        fixed="""\
+import unittest
+
+from app.client import RateLimitedClient
+
+
+class ClientTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.client = RateLimitedClient()
+
+    async def test_get(self):
+        self.assertEqual(await self.client.get("a"), "a")
+
+    async def test_get_twice(self):
+        self.assertEqual(await self.client.get("b"), "b")
+""",
+        note="A project client whose __init__ makes a Semaphore.",
+    ),
+)
+
+LoopBoundResourceShared.valid = (
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+class LockTest(unittest.IsolatedAsyncioTestCase):
+    lock = asyncio.Lock()  # documents the attribute; replaced per test
+
+    async def asyncSetUp(self):
+        self.lock = asyncio.Lock()
+
+    async def test_one(self):
+        async with self.lock:
+            pass
+
+    async def test_two(self):
+        async with self.lock:
+            pass
+""",
+        note="asyncSetUp makes a per-test object that shadows the class attribute.",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+class QueueTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.queue = asyncio.Queue()
+
+    async def test_put(self):
+        await self.queue.put(1)
+
+    async def test_get(self):
+        await self.queue.put(1)
+        self.assertEqual(await self.queue.get(), 1)
+""",
+        note="Made per test in asyncSetUp: the fix's result.",
+    ),
+    Valid(
+        """\
+import unittest
+from threading import Lock
+
+LOCK = Lock()
+
+
+class CounterTest(unittest.IsolatedAsyncioTestCase):
+    queue_factory = list
+
+    async def test_one(self):
+        with LOCK:
+            self.assertEqual(self.queue_factory(), [])
+
+    async def test_two(self):
+        with LOCK:
+            self.assertEqual(self.queue_factory(), [])
+""",
+        note="`threading.Lock` imported as `Lock` is not loop-bound.",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+class OneTest(unittest.IsolatedAsyncioTestCase):
+    event = asyncio.Event()
+
+    async def test_only(self):
+        self.event.set()
+        await self.event.wait()
+
+    def test_unrelated(self):
+        self.assertTrue(True)
+""",
+        note="Used by one test only: one loop, nothing crosses.",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+class Config:
+    def __init__(self):
+        self.retries = 3
+
+
+CONFIG = Config()
+
+
+class RetryTest(unittest.IsolatedAsyncioTestCase):
+    async def test_one(self):
+        self.assertEqual(CONFIG.retries, 3)
+
+    async def test_two(self):
+        await asyncio.sleep(0)
+        self.assertEqual(CONFIG.retries, 3)
+""",
+        note="A project object that holds no loop-bound primitive.",
+    ),
+)

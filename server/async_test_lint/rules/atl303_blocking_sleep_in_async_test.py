@@ -1,0 +1,294 @@
+"""ATL303: `time.sleep()` inside a coroutine function of a test module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+
+from ..analysis.coroutines import is_test_module, where
+from ..analysis.model import CallSite, SemanticModel
+from ..fixes.expressions import needs_parentheses_as_operand
+from ..fixes.imports import NameReference, module_reference, reference
+from ..model import Diagnostic, Edit, Fix, Safety, TextRange
+from .base import Context, Invalid, Rule, Valid
+
+TIME_SLEEP = "time.sleep"
+ASYNCIO_SLEEP = "asyncio.sleep"
+
+
+class BlockingSleepInAsyncTest(Rule):
+    code = "ATL303"
+    name = "blocking-sleep-in-async-test"
+    family = "T13"
+    summary = "`time.sleep()` blocks the event loop inside an async test or async test helper"
+    what = (
+        "Finds `time.sleep()` (also `from time import sleep`, `import time as t`) called directly "
+        "in an `async def` of a test module: async test methods, `asyncSetUp`/`asyncTearDown`, "
+        "async helpers of test classes, pytest-style `async def test_*` functions and async "
+        "fixtures. A test module is a file named `test_*.py`, `*_test.py`, `tests.py` or "
+        "`conftest.py`, or any file that defines a `unittest.TestCase` subclass. A `time.sleep` "
+        "in a sync function nested in the coroutine, or handed to `run_in_executor`/"
+        "`asyncio.to_thread`, runs off the loop and is not reported."
+    )
+    why = (
+        "`time.sleep()` blocks the thread that runs the event loop: nothing else progresses "
+        'while it sleeps. A test that sleeps to "let the background task run" makes sure it '
+        "cannot run, so it passes or fails by accident of timing; servers, timeouts and "
+        "heartbeats started by the test stall. `IsolatedAsyncioTestCase` runs the loop in debug "
+        "mode and logs *Executing <Task ...> took 1.002 seconds*."
+    )
+    versions = "All Python 3 versions."
+    fix_notes = (
+        "Safe: `time.sleep(x)` becomes `await asyncio.sleep(x)` (spelled through an existing "
+        "`asyncio` import or alias, or with `import asyncio` added). The test still waits as "
+        "long, but other tasks run meanwhile, which is what the sleep was for. The `time` import "
+        "is left in place."
+    )
+    fix_safety = Safety.SAFE
+
+    def check(self, context: Context) -> Iterator[Diagnostic]:
+        model, semantics = context.model, context.semantics
+        sites = [
+            site for site in model.calls_named("sleep") if model.callee_name(site) == TIME_SLEEP
+        ]
+        if not sites or not is_test_module(model, semantics):
+            return
+        for site in sites:
+            function = site.function
+            if function is None or not function.is_async or site.scope is not function.scope:
+                continue
+            if site.awaited:
+                continue
+            message = (
+                f"time.sleep() blocks the event loop in {where(function)}: "
+                "use await asyncio.sleep()"
+            )
+            yield context.report(
+                self,
+                site.node,
+                message,
+                context.lazy_fix(
+                    "Use await asyncio.sleep()",
+                    Safety.SAFE,
+                    partial(_fix, model, site),
+                ),
+            )
+
+
+def _sleep_reference(model: SemanticModel, site: CallSite) -> NameReference | None:
+    """`asyncio.sleep`, `aio.sleep` or `sleep` (from asyncio), adding `import asyncio` if needed."""
+    found = reference(model, ASYNCIO_SLEEP)
+    if found is not None and not found.edits:
+        spelled = found
+    else:
+        module = module_reference(model, "asyncio")
+        if module is not None:
+            spelled = NameReference(f"{module.text}.sleep", module.edits)
+        elif found is not None:
+            spelled = found
+        else:
+            return None
+    # The spelling must mean the module-level name where the call stands.
+    head = spelled.text.split(".")[0]
+    bindings = model.lookup(head, site.scope)
+    if bindings is not None and bindings is not model.module_scope.bindings.get(head):
+        return None
+    return spelled
+
+
+def _fix(model: SemanticModel, site: CallSite) -> Fix | None:
+    spelled = _sleep_reference(model, site)
+    if spelled is None:
+        return None
+    call = site.node
+    parsed = model.parsed
+    func_range = parsed.node_range(call.func)
+    call_range = parsed.node_range(call)
+    parens = needs_parentheses_as_operand(model, call)
+    edits = [Edit(func_range, ("(" if parens else "") + "await " + spelled.text)]
+    if parens:
+        edits.append(Edit(TextRange(call_range.end, call_range.end), ")"))
+    edits.extend(spelled.edits)
+    return Fix("Use await asyncio.sleep()", Safety.SAFE, tuple(edits))
+
+
+BlockingSleepInAsyncTest.invalid = (
+    Invalid(
+        """\
+import asyncio
+import time
+import unittest
+
+
+class TickerTest(unittest.IsolatedAsyncioTestCase):
+    async def test_ticks(self):
+        ticks = []
+
+        async def tick():
+            ticks.append(1)
+
+        task = asyncio.create_task(tick())
+        time.sleep(0.01)
+        self.assertEqual(ticks, [1])
+        await task
+""",
+        line=14,
+        fixed="""\
+import asyncio
+import time
+import unittest
+
+
+class TickerTest(unittest.IsolatedAsyncioTestCase):
+    async def test_ticks(self):
+        ticks = []
+
+        async def tick():
+            ticks.append(1)
+
+        task = asyncio.create_task(tick())
+        await asyncio.sleep(0.01)
+        self.assertEqual(ticks, [1])
+        await task
+""",
+        runnable=True,
+        note="The background task cannot run while the loop is blocked: the assertion fails "
+        "before the fix and passes after it.",
+    ),
+    Invalid(
+        """\
+import time as t
+import unittest as ut
+
+
+class CacheTest(ut.IsolatedAsyncioTestCase):
+    async def wait_for_expiry(self):
+        t.sleep(0.01)
+
+    async def test_expiry(self):
+        await self.wait_for_expiry()
+        self.assertTrue(True)
+""",
+        line=7,
+        fixed="""\
+import time as t
+import unittest as ut
+import asyncio
+
+
+class CacheTest(ut.IsolatedAsyncioTestCase):
+    async def wait_for_expiry(self):
+        await asyncio.sleep(0.01)
+
+    async def test_expiry(self):
+        await self.wait_for_expiry()
+        self.assertTrue(True)
+""",
+        runnable=True,
+        note="`import time as t`, in an async helper of the test class; `import asyncio` is added.",
+    ),
+    Invalid(
+        """\
+import asyncio as aio
+from time import sleep
+
+import pytest
+
+
+@pytest.fixture
+async def server():
+    sleep(0.5)
+    yield "server"
+
+
+async def test_server(server):
+    assert server == "server"
+    await aio.sleep(0)
+""",
+        line=9,
+        path="tests/test_server.py",
+        fixed="""\
+import asyncio as aio
+from time import sleep
+
+import pytest
+
+
+@pytest.fixture
+async def server():
+    await aio.sleep(0.5)
+    yield "server"
+
+
+async def test_server(server):
+    assert server == "server"
+    await aio.sleep(0)
+""",
+        note="`from time import sleep` in an async pytest fixture; the `aio` alias is reused.",
+    ),
+)
+
+BlockingSleepInAsyncTest.valid = (
+    Valid(
+        """\
+import asyncio
+import time
+import unittest
+
+
+class WorkerTest(unittest.IsolatedAsyncioTestCase):
+    async def test_blocking_work_in_thread(self):
+        def work():
+            time.sleep(0.01)
+            return 1
+
+        loop = asyncio.get_running_loop()
+        self.assertEqual(await loop.run_in_executor(None, work), 1)
+        await asyncio.to_thread(time.sleep, 0.01)
+""",
+        note="A sync function run in a thread, and `time.sleep` handed to `asyncio.to_thread`.",
+    ),
+    Valid(
+        """\
+import time
+import unittest
+
+
+class RetryTest(unittest.TestCase):
+    def test_backoff(self):
+        time.sleep(0.01)
+""",
+        note="A sync test may block: no loop runs.",
+    ),
+    Valid(
+        """\
+import time
+
+
+async def poll(client):
+    time.sleep(0.1)
+    return await client.get()
+""",
+        path="app/poller.py",
+        note="Application code, not a test module: out of this rule's scope.",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+class Clock:
+    def sleep(self, seconds):
+        return seconds
+
+
+class ClockTest(unittest.IsolatedAsyncioTestCase):
+    async def test_fake_sleep(self):
+        clock = Clock()
+        clock.sleep(5)
+        await asyncio.sleep(0)
+""",
+        note="A `sleep` method of another object.",
+    ),
+)
