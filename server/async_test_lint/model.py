@@ -152,9 +152,16 @@ class Settings:
     #: the folder of the pyproject.toml these settings came from; per-file patterns are relative to it.
     project_root: Optional[str] = None
 
-    def is_enabled(self, code: str, extra_ignores: frozenset[str] = frozenset()) -> bool:
+    def is_enabled(self, code: str, file_ignores: frozenset[str] = frozenset()) -> bool:
+        """Selected and not ignored (the more specific selector wins; a tie goes to ignore).
+
+        `file_ignores` (from per-file-ignores) always win, as in ruff: a file pattern is a
+        stronger statement than a project-wide select.
+        """
+        if _most_specific(code, file_ignores) >= 0:
+            return False
         selected = _most_specific(code, self.select)
-        ignored = _most_specific(code, self.ignore | extra_ignores)
+        ignored = _most_specific(code, self.ignore)
         if selected < 0:
             return False
         return ignored < selected or ignored < 0

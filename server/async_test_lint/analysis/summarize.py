@@ -75,7 +75,8 @@ def loop_driving_call(model: SemanticModel, function: FunctionInfo) -> Optional[
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if name == "run_until_complete" and isinstance(func, ast.Attribute):
             return "run_until_complete"
-        if name == "run" and model.callee_name(call) == RUN:
+        # A bare name may be any alias (`from asyncio import run as go`); attributes must say run.
+        if (isinstance(func, ast.Name) or name == "run") and model.callee_name(call) == RUN:
             return RUN
     return None
 
@@ -179,7 +180,9 @@ def _loop_bound_attributes(model: SemanticModel, cls: ClassInfo) -> tuple[tuple[
     receiver = arguments[0].arg
     found: list[tuple[str, str]] = []
     for statement in ast.walk(init.node):
-        if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or not isinstance(statement.value, ast.Call):
+        if not isinstance(statement, (ast.Assign, ast.AnnAssign)) or not isinstance(
+            statement.value, ast.Call
+        ):
             continue
         factory = model.qualified_name(statement.value.func, init.scope)
         if factory not in LOOP_BOUND_FACTORIES:
