@@ -70,7 +70,7 @@ class Client:
             *SERVER,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.DEVNULL,
+            stderr=None if os.environ.get("ATL_BENCH_STDERR") else asyncio.subprocess.DEVNULL,
         )
         return cls(process), started
 
@@ -106,9 +106,11 @@ class Client:
                 self.pending.pop(message["id"]).set_result(message.get("result"))
             elif message.get("method") == "textDocument/publishDiagnostics":
                 self.published.put_nowait((now, message["params"]))
-            elif message.get("method") == "$/progress":
-                if message["params"]["value"].get("kind") == "end":
-                    self.progress_done.set()
+            elif (
+                message.get("method") == "$/progress"
+                and message["params"]["value"].get("kind") == "end"
+            ):
+                self.progress_done.set()
 
     async def initialize(self, root: Path | None) -> None:
         folders = [{"uri": root.as_uri(), "name": root.name}] if root else None
@@ -163,7 +165,7 @@ async def latency(lines: int, edits: int, folder: Path) -> tuple[float, float, i
     column = text.splitlines()[target_line].index("= ") + 2
     samples = []
     for version in range(2, edits + 2):
-        digit = str(version % 10)
+        digit = str(1 + version % 9)  # never a leading zero: that would not parse
         change = {
             "range": {
                 "start": {"line": target_line, "character": column},

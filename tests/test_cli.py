@@ -6,11 +6,13 @@ with `select` pinned to them, so rules still being written do not change these e
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import pytest
@@ -85,7 +87,8 @@ def make_project(root: Path, files: Mapping[str, str | bytes], pyproject: str = 
     return root
 
 
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The real command: `python -m async_test_lint ARGS` in `cwd`."""
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "server")}
     return subprocess.run(
         [sys.executable, "-m", "async_test_lint", *args],
@@ -98,12 +101,39 @@ def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def run_in_process(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """`cli.main(ARGS)` in `cwd`, capturing both streams: the same contract, without paying for
+    an interpreter start and the libcst import on every call."""
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(list(args))
+            except SystemExit as exit_:  # argparse
+                code = exit_.code if isinstance(exit_.code, int) else 2
+    finally:
+        os.chdir(previous)
+    return subprocess.CompletedProcess(list(args), code, out.getvalue(), err.getvalue())
+
+
+@pytest.fixture(params=["process", "in-process"])
+def run_both(request: pytest.FixtureRequest) -> Runner:
+    """For the tests that must hold for the real command too."""
+    return run_process if request.param == "process" else run_in_process
+
+
+Runner = Callable[..., "subprocess.CompletedProcess[str]"]
+run = run_in_process
+
+
 # -- text output and exit codes ------------------------------------------------------------
 
 
-def test_text_output_and_exit_code_one(tmp_path: Path) -> None:
+def test_text_output_and_exit_code_one(tmp_path: Path, run_both: Runner) -> None:
     make_project(tmp_path, {"tests/test_user.py": BROKEN, "tests/test_math.py": CLEAN})
-    result = run(tmp_path, "check")
+    result = run_both(tmp_path, "check")
     assert result.returncode == 1, result.stderr
     assert result.stdout.splitlines() == [
         f"tests/test_user.py:12:16: ATL101 {MESSAGE}",
@@ -170,11 +200,11 @@ def test_usage_errors_exit_two(tmp_path: Path, args: list[str], needle: str) -> 
     assert result.stdout == ""
 
 
-def test_config_error_names_key_and_file(tmp_path: Path) -> None:
+def test_config_error_names_key_and_file(tmp_path: Path, run_both: Runner) -> None:
     make_project(
         tmp_path, {"test_user.py": BROKEN}, pyproject='[tool.async-test-lint]\nselect = ["ATL9"]\n'
     )
-    result = run(tmp_path, "check")
+    result = run_both(tmp_path, "check")
     assert result.returncode == 2
     assert result.stderr.startswith("error: ")
     assert str(tmp_path / "pyproject.toml") in result.stderr
@@ -193,9 +223,9 @@ def test_explicit_config(tmp_path: Path) -> None:
 # -- machine-readable outputs --------------------------------------------------------------
 
 
-def test_json_output(tmp_path: Path) -> None:
+def test_json_output(tmp_path: Path, run_both: Runner) -> None:
     make_project(tmp_path, {"tests/test_user.py": BROKEN})
-    result = run(tmp_path, "check", "--output-format", "json")
+    result = run_both(tmp_path, "check", "--output-format", "json")
     assert result.returncode == 1
     [item] = json.loads(result.stdout)
     assert {key: item[key] for key in item if key != "fix"} == {
@@ -258,9 +288,9 @@ def validate_sarif(document: dict[str, object]) -> None:
         )
 
 
-def test_sarif_output(tmp_path: Path) -> None:
+def test_sarif_output(tmp_path: Path, run_both: Runner) -> None:
     make_project(tmp_path, {"tests/test_user.py": WIDE})
-    result = run(tmp_path, "check", "--output-format", "sarif")
+    result = run_both(tmp_path, "check", "--output-format", "sarif")
     assert result.returncode == 1
     document = json.loads(result.stdout)
     validate_sarif(document)
@@ -277,13 +307,13 @@ def test_sarif_output(tmp_path: Path) -> None:
     region = found["locations"][0]["physicalLocation"]["region"]
     # `        user = ("😀", ` is 21 code points and 22 UTF-16 code units before the call.
     assert (region["startLine"], region["startColumn"]) == (12, 23)
-    text = json.loads(run(tmp_path, "check", "--output-format", "json").stdout)
+    text = json.loads(run_both(tmp_path, "check", "--output-format", "json").stdout)
     assert text[0]["column"] == 22
 
 
-def test_github_output(tmp_path: Path) -> None:
+def test_github_output(tmp_path: Path, run_both: Runner) -> None:
     make_project(tmp_path, {"tests/test_user.py": BROKEN})
-    result = run(tmp_path, "check", "--output-format", "github")
+    result = run_both(tmp_path, "check", "--output-format", "github")
     assert result.returncode == 1
     assert result.stdout == (
         "::warning file=tests/test_user.py,line=12,col=16,endLine=12,endColumn=42,"
@@ -386,7 +416,9 @@ class PingTest(ServiceTestCase):
 """
 
 
-def test_base_class_in_another_file_resolves_when_one_file_is_checked(tmp_path: Path) -> None:
+def test_base_class_in_another_file_resolves_when_one_file_is_checked(
+    tmp_path: Path, run_both: Runner
+) -> None:
     make_project(
         tmp_path,
         {
@@ -397,7 +429,7 @@ def test_base_class_in_another_file_resolves_when_one_file_is_checked(tmp_path: 
             "src/app/client.py": 'async def fetch():\n    return "pong"\n',
         },
     )
-    result = run(tmp_path / "tests", "check", "test_ping.py", "-q")
+    result = run_both(tmp_path / "tests", "check", "test_ping.py", "-q")
     assert result.stdout.splitlines() == [
         "test_ping.py:9:26: ATL101 asyncio.run() inside test_ping of PingTest "
         "(a plain unittest.TestCase)"
@@ -407,10 +439,12 @@ def test_base_class_in_another_file_resolves_when_one_file_is_checked(tmp_path: 
 # -- unreadable files ----------------------------------------------------------------------
 
 
-def test_undecodable_file_is_one_error_line_and_the_rest_continue(tmp_path: Path) -> None:
+def test_undecodable_file_is_one_error_line_and_the_rest_continue(
+    tmp_path: Path, run_both: Runner
+) -> None:
     latin = b"# caf\xe9\n" + CLEAN.encode("ascii")
     make_project(tmp_path, {"test_bad.py": latin, "test_user.py": BROKEN})
-    result = run(tmp_path, "check", "-q")
+    result = run_both(tmp_path, "check", "-q")
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot decode test_bad.py: ")
     assert len(result.stderr.splitlines()) == 1
@@ -443,14 +477,14 @@ def test_fix_applies_only_safe_fixes(tmp_path: Path) -> None:
     )
 
 
-def test_unsafe_fixes_write_and_a_second_run_is_clean(tmp_path: Path) -> None:
+def test_unsafe_fixes_write_and_a_second_run_is_clean(tmp_path: Path, run_both: Runner) -> None:
     make_project(tmp_path, {"test_user.py": BROKEN})
-    result = run(tmp_path, "check", "--fix", "--unsafe-fixes")
+    result = run_both(tmp_path, "check", "--fix", "--unsafe-fixes")
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == "Found 1 problem (1 fixed, 0 remaining).\n"
     assert (tmp_path / "test_user.py").read_text(encoding="utf-8") == FIXED
     before = (tmp_path / "test_user.py").stat().st_mtime_ns
-    again = run(tmp_path, "check", "--fix", "--unsafe-fixes")
+    again = run_both(tmp_path, "check", "--fix", "--unsafe-fixes")
     assert (again.returncode, again.stdout) == (0, "All checks passed!\n")
     assert (tmp_path / "test_user.py").stat().st_mtime_ns == before
 
@@ -487,16 +521,16 @@ def test_fix_with_an_inserted_import_keeps_crlf(tmp_path: Path) -> None:
     assert data.count(b"\n") == data.count(b"\r\n")
 
 
-def test_diff_prints_and_writes_nothing(tmp_path: Path) -> None:
+def test_diff_prints_and_writes_nothing(tmp_path: Path, run_both: Runner) -> None:
     make_project(tmp_path, {"test_user.py": BROKEN})
-    result = run(tmp_path, "check", "--diff", "--unsafe-fixes")
+    result = run_both(tmp_path, "check", "--diff", "--unsafe-fixes")
     assert result.returncode == 1
     assert result.stdout.startswith("--- test_user.py\n+++ test_user.py\n@@ ")
     assert "-class UserTest(unittest.TestCase):\n" in result.stdout
     assert "+class UserTest(unittest.IsolatedAsyncioTestCase):\n" in result.stdout
     assert result.stderr == "Would fix 1 problem.\n"
     assert (tmp_path / "test_user.py").read_text(encoding="utf-8") == BROKEN
-    safe_only = run(tmp_path, "check", "--diff")
+    safe_only = run_both(tmp_path, "check", "--diff")
     assert (safe_only.returncode, safe_only.stdout) == (0, "")
 
 
@@ -513,12 +547,12 @@ def test_target_version_defaults_to_requires_python(tmp_path: Path) -> None:
 # -- rule, rules, version, serve ----------------------------------------------------------
 
 
-def test_rule_command(tmp_path: Path) -> None:
-    result = run(tmp_path, "rule", "atl101")
+def test_rule_command(tmp_path: Path, run_both: Runner) -> None:
+    result = run_both(tmp_path, "rule", "atl101")
     assert result.returncode == 0
     assert result.stdout.startswith("# ATL101 `asyncio-run-in-test`")
     assert "## Why is this bad?" in result.stdout
-    assert run(tmp_path, "rule", "asyncio-run-in-test").stdout == result.stdout
+    assert run_both(tmp_path, "rule", "asyncio-run-in-test").stdout == result.stdout
 
 
 def test_unknown_rule_lists_valid_codes(tmp_path: Path) -> None:
@@ -538,8 +572,8 @@ def test_rules_listing(tmp_path: Path) -> None:
     assert {row["code"] for row in rows} >= {rule.code for rule in all_rules()}
 
 
-def test_version(tmp_path: Path) -> None:
-    result = run(tmp_path, "--version")
+def test_version(tmp_path: Path, run_both: Runner) -> None:
+    result = run_both(tmp_path, "--version")
     assert (result.returncode, result.stdout) == (0, f"async-test-lint {__version__}\n")
 
 
@@ -644,3 +678,87 @@ def test_no_cache_writes_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / ".async-test-lint-cache").exists()
     assert run(tmp_path, "check", "-q").returncode == 1
     assert (tmp_path / ".async-test-lint-cache").is_dir()
+
+
+# -- summaries and diffs -------------------------------------------------------------------
+
+
+def _report(safety: str | None) -> object:
+    from async_test_lint.model import Fix, Safety
+    from async_test_lint.output import Report, Span
+
+    fix = Fix("t", Safety(safety), ()) if safety else None
+    return Report("a.py", "ATL101", "n", "m", "warning", Span(1, 1, 1, 2, 1, 2), fix)
+
+
+@pytest.mark.parametrize(
+    ("safeties", "unsafe", "expected"),
+    [
+        ([], False, "All checks passed!"),
+        ([None], False, "Found 1 problem."),
+        (["safe", None], False, "Found 2 problems (1 fixable with --fix)."),
+        (
+            ["safe", "unsafe", "unsafe"],
+            False,
+            "Found 3 problems (1 fixable with --fix, 2 more with --unsafe-fixes).",
+        ),
+        (["unsafe"], False, "Found 1 problem (1 fixable with --fix --unsafe-fixes)."),
+        (["safe", "unsafe"], True, "Found 2 problems (2 fixable with --fix --unsafe-fixes)."),
+    ],
+)
+def test_check_summary(safeties: list[str | None], unsafe: bool, expected: str) -> None:
+    from async_test_lint.output import check_summary
+
+    assert check_summary([_report(s) for s in safeties], unsafe) == expected  # type: ignore[misc]
+
+
+def test_diff_marks_a_missing_final_newline() -> None:
+    from async_test_lint.output import unified_diff
+
+    diff = unified_diff("a.py", "x = 1\ny = 2", "x = 1\ny = 3")
+    assert diff.endswith(
+        "-y = 2\n\\ No newline at end of file\n+y = 3\n\\ No newline at end of file\n"
+    )
+
+
+def test_serve_without_the_server_package_exits_two(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setitem(sys.modules, "async_test_lint.lsp", None)
+    assert cli.main(["serve"]) == 2
+    assert capsys.readouterr().err.startswith("error: the language server is not available")
+
+
+# -- standard input ------------------------------------------------------------------------
+
+
+def run_stdin(cwd: Path, data: bytes, *args: str) -> subprocess.CompletedProcess[bytes]:
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1] / "server")}
+    command = [sys.executable, "-m", "async_test_lint", "check", *args]
+    return subprocess.run(command, cwd=cwd, input=data, capture_output=True, env=env, timeout=120)
+
+
+def test_stdin_is_checked_as_the_named_file(tmp_path: Path) -> None:
+    make_project(tmp_path, {"tests/__init__.py": "", "tests/base.py": BASE})
+    result = run_stdin(tmp_path, USES_BASE.encode(), "--stdin-filename", "tests/test_ping.py")
+    assert result.returncode == 1
+    assert result.stdout.decode().startswith("tests/test_ping.py:9:26: ATL101 ")
+    anonymous = run_stdin(tmp_path, BROKEN.encode(), "-", "-q")
+    assert anonymous.stdout.decode().startswith("-:12:16: ATL101 ")
+    assert not (tmp_path / "tests" / "test_ping.py").exists()
+
+
+def test_stdin_fix_prints_the_fixed_code_in_its_encoding(tmp_path: Path) -> None:
+    make_project(tmp_path, {})
+    data = BROKEN.replace("\n", "\r\n").encode("utf-8")
+    result = run_stdin(tmp_path, data, "--stdin-filename", "t.py", "--fix", "--unsafe-fixes")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == FIXED.replace("\n", "\r\n").encode("utf-8")
+    unchanged = run_stdin(tmp_path, CLEAN.encode(), "--stdin-filename", "t.py", "--fix")
+    assert (unchanged.returncode, unchanged.stdout) == (0, CLEAN.encode())
+
+
+def test_stdin_cannot_be_mixed_with_paths(tmp_path: Path) -> None:
+    make_project(tmp_path, {"a.py": CLEAN})
+    result = run_in_process(tmp_path, "check", "-", "a.py")
+    assert result.returncode == 2 and "standard input" in result.stderr

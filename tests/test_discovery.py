@@ -135,3 +135,28 @@ def test_missing_path_is_a_warning(tmp_path: Path) -> None:
     warnings: list[str] = []
     assert discover([tmp_path / "nope.py"], root=tmp_path, warn=warnings.append) == []
     assert "nope.py" in warnings[0]
+
+
+def test_unreadable_folder_is_a_warning_even_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    touch(tmp_path, "ok.py", "locked/x.py")
+    real_scandir = os.scandir
+
+    def scandir(path: object) -> object:
+        if Path(str(path)).name == "locked":
+            raise PermissionError(13, "Permission denied")
+        return real_scandir(path)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    warnings: list[str] = []
+    assert found(tmp_path, warn=warnings.append) == ["ok.py"]
+    assert warnings == [f"cannot read folder {tmp_path / 'locked'}: Permission denied"]
+
+
+def test_git_info_exclude_is_honoured_below_gitignore(tmp_path: Path) -> None:
+    touch(tmp_path, "local_a.py", "local_keep.py", "b.py")
+    (tmp_path / ".git" / "info").mkdir(parents=True)
+    (tmp_path / ".git" / "info" / "exclude").write_text("local_*.py\n", encoding="utf-8")
+    (tmp_path / ".gitignore").write_text("!local_keep.py\n", encoding="utf-8")
+    assert found(tmp_path) == ["b.py", "local_keep.py"]

@@ -35,8 +35,8 @@ def _examples(include_valid: bool = False) -> list[tuple[str, Example]]:
         for number, example in enumerate(rule.invalid, start=1):
             found.append((f"{rule.code}-invalid-{number}", example))
         if include_valid:
-            for number, example in enumerate(rule.valid, start=1):
-                found.append((f"{rule.code}-valid-{number}", example))
+            for number, valid in enumerate(rule.valid, start=1):
+                found.append((f"{rule.code}-valid-{number}", valid))
     return found
 
 

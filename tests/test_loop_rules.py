@@ -217,3 +217,64 @@ class LoopTest(unittest.TestCase):
     assert diagnostic.fix is None
     fixed = _fixed(code, "ATL103")
     assert "        cls.addClassCleanup(asyncio.set_event_loop, None)\n" in fixed
+
+
+_CLASS_LOOP = """\
+import asyncio
+import unittest
+
+
+async def compute():
+    return 42
+
+
+class ComputeTest(unittest.TestCase):
+    loop = asyncio.new_event_loop()
+
+    def setUp(self):
+        super().setUp()
+        self.value = 1
+
+    def test_compute(self):
+        self.assertEqual(self.loop.run_until_complete(compute()), 42)
+"""
+
+
+def test_class_level_loop_moves_into_an_existing_setup() -> None:
+    assert (
+        _fixed(_CLASS_LOOP, "ATL103")
+        == """\
+import asyncio
+import unittest
+
+
+async def compute():
+    return 42
+
+
+class ComputeTest(unittest.TestCase):
+    def setUp(self):
+        super().setUp()
+        self.loop = asyncio.new_event_loop()
+        self.addCleanup(self.loop.close)
+        self.value = 1
+
+    def test_compute(self):
+        self.assertEqual(self.loop.run_until_complete(compute()), 42)
+"""
+    )
+
+
+def test_class_level_loop_referenced_through_the_class_gets_no_fix() -> None:
+    code = (
+        _CLASS_LOOP
+        + """\
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.loop.close()
+"""
+    )
+    settings = Settings(select=frozenset({"ATL103"}))
+    [diagnostic] = lint(code, PATH, settings).diagnostics
+    assert diagnostic.lazy_fix is None

@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 import sys
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,7 @@ def expected_range(text: str, line_break: str = "\n") -> TextRange:
     return TextRange(index.position(offset), index.position(offset + len(CALL)))
 
 
-def only_syntax_error(result_diagnostics: list[Diagnostic] | tuple[Diagnostic, ...]) -> Diagnostic:
+def only_syntax_error(result_diagnostics: Sequence[Diagnostic]) -> Diagnostic:
     assert len(result_diagnostics) == 1, result_diagnostics
     (diagnostic,) = result_diagnostics
     assert diagnostic.code == SYNTAX_ERROR_CODE
@@ -397,3 +398,12 @@ def test_recursion_limit_is_left_as_it_was() -> None:
     before = sys.getrecursionlimit()
     lint(TEMPLATE.format(prefix="value = " + "-" * 5000 + "1\n        "), PATH)
     assert sys.getrecursionlimit() == before
+
+
+def test_invalid_escape_sequences_are_not_syntax_errors() -> None:
+    """`ast.parse` warns about `"\\("`; under `-W error` that warning must not become ATL001."""
+    text = 'import re\n\npattern = re.compile("\\(x\\)")\n'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        result = lint(text, PATH)
+    assert result.diagnostics == () and result.failures == ()

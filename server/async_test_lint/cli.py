@@ -8,6 +8,9 @@ the text format, so JSON and SARIF stay parseable); errors and warnings go to st
 each, starting with `error:` / `warning:`. A file that cannot be read or decoded is such an error
 line (`error: cannot decode x.py: ...`); the other files are still checked.
 
+`check -` / `--stdin-filename PATH` checks standard input; with `--fix` the fixed code goes to
+stdout and the remaining diagnostics to stderr. See docs/cli.md for every option.
+
 `--unsafe-fixes` does not write by itself: it lets `--fix` and `--diff` apply unsafe fixes too (and
 makes the summary count them as fixable), as in ruff.
 """
@@ -72,6 +75,9 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     check.add_argument(
         "--output-format", choices=("text", "json", "sarif", "github"), default="text"
+    )
+    check.add_argument(
+        "--stdin-filename", type=Path, metavar="PATH", help="read the code from stdin, as PATH"
     )
     check.add_argument("--fix", action="store_true", help="apply safe fixes (writes files)")
     check.add_argument(
@@ -174,13 +180,17 @@ class CheckOptions:
     exit_zero: bool = False
     force_exclude: bool = False
     respect_gitignore: bool = True
+    #: check standard input, as this file (`check -` or `--stdin-filename`).
+    stdin_filename: Path | None = None
     #: keep file summaries in `<project root>/.async-test-lint-cache` (only with a pyproject.toml).
     cache: bool = True
 
 
 def run_check(args: argparse.Namespace) -> int:
+    stdin = _stdin_filename(args)
     options = CheckOptions(
-        paths=tuple(args.paths) or (Path("."),),
+        paths=(stdin,) if stdin is not None else tuple(args.paths) or (Path("."),),
+        stdin_filename=stdin,
         settings=check_settings(args),
         output_format=args.output_format,
         fix=args.fix,
@@ -195,6 +205,18 @@ def run_check(args: argparse.Namespace) -> int:
     return run(options, sys.stdout, sys.stderr)
 
 
+def _stdin_filename(args: argparse.Namespace) -> Path | None:
+    """`check -` reads stdin as `-`; `--stdin-filename PATH` names it (for settings and output)."""
+    dash = [path for path in args.paths if str(path) == "-"]
+    if dash and len(args.paths) > 1:
+        raise UsageError("`-` (standard input) cannot be combined with other paths")
+    if args.stdin_filename is not None and args.paths and not dash:
+        raise UsageError("--stdin-filename cannot be combined with paths (use `-` or nothing)")
+    if args.stdin_filename is not None:
+        return Path(args.stdin_filename)
+    return Path("-") if dash else None
+
+
 def check_settings(args: argparse.Namespace) -> Settings:
     """Settings of the nearest pyproject.toml (or --config), then the command line on top.
 
@@ -202,13 +224,16 @@ def check_settings(args: argparse.Namespace) -> Settings:
     an entry the command line selects *exactly* is removed from the configured `ignore` (asking
     for it by name beats the file). Then the most specific selector wins, a tie goes to ignore.
     """
-    missing = [str(path) for path in args.paths if not path.exists()]
+    stdin = _stdin_filename(args)
+    missing = [str(path) for path in args.paths if stdin is None and not path.exists()]
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     if args.config is not None:
         if not args.config.is_file():
             raise UsageError(f"--config: no such file: {args.config}")
         settings = load_pyproject(args.config)
+    elif stdin is not None:
+        settings = load_settings(Path.cwd() if str(stdin) == "-" else stdin.absolute().parent)
     else:
         settings = load_settings(args.paths[0] if args.paths else Path.cwd())
     select = settings.select
@@ -245,6 +270,8 @@ def run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
 
     settings = options.settings
     root = Path(settings.project_root or Path.cwd())
+    if options.stdin_filename is not None:
+        return run_stdin(options, root, out, err)
     warn = _warner(err)
     use_gitignore = options.respect_gitignore
     checked = discover(
@@ -264,6 +291,59 @@ def run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     mode = Mode.DIFF if options.diff else Mode.FIX if options.fix else Mode.CHECK
     outcomes = check_files(jobs, settings, index, mode, options.unsafe)
     return _report(options, outcomes, root, out, err)
+
+
+def run_stdin(options: CheckOptions, root: Path, out: TextIO, err: TextIO) -> int:
+    """Check the code on standard input as if it were `options.stdin_filename`.
+
+    With `--fix`, the fixed code (or the unchanged input) goes to stdout and the diagnostics that
+    remain go to stderr, so an editor can pipe a buffer through the command.
+    """
+    from . import engine
+    from .discovery import discover
+    from .workspace import IndexCache, Job, Mode, build_index, check_files, decode_file
+
+    assert options.stdin_filename is not None
+    named = options.stdin_filename
+    path = Path(os.path.abspath(named)) if str(named) != "-" else Path.cwd() / "-"
+    settings = options.settings
+    project = discover(
+        [root], settings.exclude, root, use_gitignore=options.respect_gitignore, warn=_quiet
+    )
+    cache = IndexCache(root) if options.cache and (root / "pyproject.toml").is_file() else None
+    index = build_index([each for each in project if each != path], settings, cache=cache)
+    try:
+        source = decode_file(_read_stdin())
+    except ValueError as error:
+        print(f"error: cannot decode {named}: {error}", file=err)
+        return EXIT_PROBLEMS
+    summary = engine.summarize(source.text, str(path), settings)
+    if summary is not None:
+        index.update(summary)
+    job = Job(path, display_path(path, Path.cwd()) if str(named) != "-" else "-", source)
+    mode = Mode.DIFF if options.diff else Mode.FIX if options.fix else Mode.CHECK
+    [outcome] = check_files([job], settings, index, mode, options.unsafe, workers=1)
+    if mode is not Mode.FIX:
+        return _report(options, [outcome], root, out, err)
+    fixed = outcome.fixed_text if outcome.fixed_text is not None else source.text
+    _write_bytes(out, source.encode(fixed))
+    return _report(replace(options, fix=False, quiet=True), [outcome], root, err, err)
+
+
+def _read_stdin() -> bytes:
+    buffer = getattr(sys.stdin, "buffer", None)
+    data: bytes = buffer.read() if buffer is not None else sys.stdin.read().encode("utf-8")
+    return data
+
+
+def _write_bytes(out: TextIO, data: bytes) -> None:
+    buffer = getattr(out, "buffer", None)
+    if buffer is not None:
+        out.flush()
+        buffer.write(data)
+        buffer.flush()
+    else:
+        out.write(data.decode("utf-8", errors="replace"))
 
 
 def _warner(err: TextIO) -> Callable[[str], None]:

@@ -9,10 +9,10 @@ Decisions:
 - Always skipped folders: version control (`.git`, `.hg`, `.svn`, ...), virtual environments (any
   folder with a `pyvenv.cfg`, plus `.venv`, `venv`, `.tox`, `.nox`), caches, `node_modules`,
   `build`, `dist`, `__pycache__`, `site-packages`, `*.egg-info`.
-- `.gitignore` files are honoured from the project root (`root`) down to each folder, whether or
-  not a `.git` folder exists: nested files, `!` negation, `dir/` patterns, anchored patterns
-  (`/x`, `a/b`), `*`, `?`, `[...]`, `**`. A file inside an ignored folder cannot be re-included
-  (git's rule too: the folder is never entered).
+- `.gitignore` files (and a repository's `.git/info/exclude`) are honoured from the project root
+  (`root`) down to each folder, whether or not a `.git` folder exists: nested files, `!`
+  negation, `dir/` patterns, anchored patterns (`/x`, `a/b`), `*`, `?`, `[...]`, `**`. A file
+  inside an ignored folder cannot be re-included (git's rule too: the folder is never entered).
 - `exclude` globs match a path relative to `root` or its bare name (`fnmatch`, `*` crosses `/`).
 - Symbolic links to folders are not followed (no loops possible); links to files are checked.
   An unreadable folder is skipped with a warning on the `warn` callback.
@@ -196,10 +196,15 @@ class Walker:
         folders = [self.root]
         for part in relative.parts[:-1]:
             folders.append(folders[-1] / part)
-        return [self._ignore_file(each) for each in folders if (each / ".gitignore").is_file()]
+        return [found for each in folders for found in self._ignore_files_of(each)]
 
-    def _ignore_file(self, folder: Path) -> IgnoreFile:
-        return IgnoreFile(folder, tuple(read_gitignore(folder / ".gitignore")))
+    def _ignore_files_of(self, folder: Path) -> list[IgnoreFile]:
+        """`.git/info/exclude` of a repository root (lower precedence), then `.gitignore`."""
+        found = []
+        for name in (".git/info/exclude", ".gitignore"):
+            if (folder / name).is_file():
+                found.append(IgnoreFile(folder, tuple(read_gitignore(folder / name))))
+        return found
 
     def add(self, path: Path) -> None:
         if path not in self.seen:
@@ -207,8 +212,8 @@ class Walker:
             self.found.append(path)
 
     def walk(self, folder: Path, ignore_files: list[IgnoreFile]) -> None:
-        if self.use_gitignore and (folder / ".gitignore").is_file():
-            ignore_files = [*ignore_files, self._ignore_file(folder)]
+        if self.use_gitignore:
+            ignore_files = [*ignore_files, *self._ignore_files_of(folder)]
         try:
             with os.scandir(folder) as entries:
                 listing = sorted(entries, key=lambda entry: entry.name)

@@ -81,6 +81,9 @@ def _collector_paused() -> Iterator[None]:
 
 _gc_state: list[bool] = []
 
+#: public for front ends: the language server converts a large result to LSP under the same pause.
+collector_paused = _collector_paused
+
 
 def freeze_startup_objects() -> None:
     """Move every object alive now out of the collector's reach (`gc.freeze`).

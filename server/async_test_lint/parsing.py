@@ -14,6 +14,7 @@ from __future__ import annotations
 import ast
 import re
 import sys
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,7 +89,11 @@ def parse_python(text: str) -> ParsedSource | SyntaxProblem:
 
 
 def _ast_parse(text: str) -> ast.Module:
-    return ast.parse(text)
+    # Invalid escape sequences warn while parsing (DeprecationWarning, SyntaxWarning on 3.12+):
+    # noise on the server's stderr, and a SyntaxError for valid code under `-W error`.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return ast.parse(text)
 
 
 def _first_nul_range(text: str, lines: LineIndex) -> TextRange:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import enum
+import functools
 import hashlib
 import io
 import json
@@ -57,7 +58,11 @@ class SourceFile:
 
 def read_file(path: Path) -> SourceFile:
     """Read and decode `path`; raises OSError or SourceDecodeError."""
-    data = Path(path).read_bytes()
+    return decode_file(Path(path).read_bytes())
+
+
+def decode_file(data: bytes) -> SourceFile:
+    """Decode bytes read from a file or a pipe; raises SourceDecodeError."""
     text = decode_source(data)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
@@ -269,14 +274,19 @@ def _encode(value: object) -> object:
     return value
 
 
+@functools.cache
+def _field_types(kind: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(kind)
+    return {field.name: hints[field.name] for field in dataclasses.fields(kind)}
+
+
 def _decode(kind: Any, value: Any) -> Any:
     """Rebuild `value` as `kind` from its JSON form; a TypeError when it does not fit."""
     if value is None:
         return None
     if isinstance(kind, type) and dataclasses.is_dataclass(kind):
-        hints = typing.get_type_hints(kind)
-        names = {f.name for f in dataclasses.fields(kind)}
-        if not isinstance(value, dict) or not set(value) <= names:
+        hints = _field_types(kind)
+        if not isinstance(value, dict) or not value.keys() <= hints.keys():
             raise TypeError(f"cached {kind.__name__} does not match the current fields")
         return kind(**{name: _decode(hints[name], item) for name, item in value.items()})
     origin, args = typing.get_origin(kind), typing.get_args(kind)
@@ -309,6 +319,8 @@ class Job:
     path: Path
     #: how the path is shown: relative to the working folder when inside it.
     display: str
+    #: the text to check instead of the file's (standard input, an editor buffer).
+    source: SourceFile | None = None
 
 
 @dataclass(frozen=True)
@@ -341,7 +353,7 @@ def _check_file(
     job: Job, settings: Settings, index: ProjectIndex, mode: Mode, unsafe: bool
 ) -> FileOutcome:
     try:
-        source = read_file(job.path)
+        source = job.source if job.source is not None else read_file(job.path)
     except SourceDecodeError as error:
         return FileOutcome(job, error=f"cannot decode {job.display}: {error}")
     except OSError as error:

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import LanguageClient
-
 from async_test_lint import engine
 from async_test_lint.model import Safety
 from async_test_lint.rules import all_rules
+from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 from .conftest import (
     BROKEN,
@@ -35,25 +33,26 @@ async def actions_at(
     client: LanguageClient,
     uri: str,
     diagnostics: list[types.Diagnostic],
-    only: Optional[list[str]] = None,
-    at: Optional[types.Range] = None,
+    only: list[str] | None = None,
+    at: types.Range | None = None,
 ) -> list[types.CodeAction]:
     result = await client.text_document_code_action_async(
         types.CodeActionParams(
             text_document=types.TextDocumentIdentifier(uri=uri),
             range=at or diagnostics[0].range,
-            context=types.CodeActionContext(
-                diagnostics=diagnostics,
-                only=[types.CodeActionKind(k) if k in _KINDS else k for k in only]  # type: ignore[misc]
-                if only
-                else None,
-            ),
+            context=types.CodeActionContext(diagnostics=diagnostics, only=_kinds(only)),
         )
     )
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
 
 
 _KINDS = {kind.value for kind in types.CodeActionKind}
+
+
+def _kinds(only: list[str] | None) -> list[types.CodeActionKind | str] | None:
+    if only is None:
+        return None
+    return [types.CodeActionKind(kind) if kind in _KINDS else kind for kind in only]
 
 
 async def test_quick_fix_applies_and_the_diagnostic_goes(
@@ -109,7 +108,7 @@ async def test_edits_come_at_once_without_resolve_support(
     assert apply(BROKEN, edits_of(actions[0].edit, uri)) == FIXED
 
 
-def _safe_example() -> Optional[str]:
+def _safe_example() -> str | None:
     for rule in all_rules():
         if rule.fix_safety is not Safety.SAFE:
             continue
@@ -154,7 +153,7 @@ async def test_hover_inside_the_range_only(client: LanguageClient, tmp_path: Pat
     open_document(client, uri, BROKEN)
     (found,) = await diagnostics_for(client, uri, 1)
 
-    async def hover(line: int, character: int) -> Optional[types.Hover]:
+    async def hover(line: int, character: int) -> types.Hover | None:
         return await client.text_document_hover_async(
             types.HoverParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),

@@ -158,6 +158,8 @@ def pull_capabilities() -> types.ClientCapabilities:
 async def test_pull_diagnostics(client: LanguageClient, tmp_path: Path) -> None:
     result = await initialize(client, caps=pull_capabilities(), folders=[tmp_path])
     assert result.capabilities.diagnostic_provider is not None
+    # Once the index is built the server asks the client to pull again.
+    await until(lambda: client.diagnostic_refresh_count >= 1)
     uri = (tmp_path / "test_user.py").as_uri()
     open_document(client, uri, BROKEN)
     report = await client.text_document_diagnostic_async(

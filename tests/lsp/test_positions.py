@@ -5,9 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from lsprotocol import types
-from pytest_lsp import LanguageClient
-
 from async_test_lint.lsp.documents import Document, track
 from async_test_lint.lsp.positions import (
     column_from_units,
@@ -17,6 +14,8 @@ from async_test_lint.lsp.positions import (
 )
 from async_test_lint.model import Diagnostic, Position, Severity, TextRange
 from async_test_lint.source import LineIndex
+from lsprotocol import types
+from pytest_lsp import LanguageClient
 
 from .conftest import (
     capabilities,

@@ -106,15 +106,30 @@ def _is_test_path(path: str | None) -> bool:
 def creates_coroutine(model: SemanticModel, semantics: Semantics, call: CallSite) -> bool:
     """True only when the call certainly creates a coroutine."""
     func = call.node.func
-    if semantics.mock_factory_of_call(call) == ASYNC_MOCK:
+    if isinstance(func, ast.Attribute):
+        name = func.attr
+    elif isinstance(func, ast.Name):
+        name = func.id
+    else:
+        return False
+    with_async_mocks = _uses_async_mock(model)
+    if with_async_mocks and semantics.mock_factory_of_call(call) == ASYNC_MOCK:
         return True
-    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-    if name is None or name in _replaced_names(model):
-        return False  # `client.fetch = Mock()` or `patch.object(Client, "fetch", ...)` somewhere
-    if semantics.returns_coroutine(call):
-        return True
-    if isinstance(func, ast.Attribute) and _async_mock_child(model, semantics, func, call):
-        return True
+    if not _calls_coroutine_function(model, semantics, call, with_async_mocks):
+        return False
+    # `client.fetch = Mock()` or `patch.object(Client, "fetch", new=...)` somewhere: not certain.
+    return name not in _replaced_names(model)
+
+
+def _calls_coroutine_function(
+    model: SemanticModel, semantics: Semantics, call: CallSite, with_async_mocks: bool
+) -> bool:
+    func = call.node.func
+    called = semantics.called_function(call)
+    if called is not None:
+        return (called.is_async and not called.is_async_generator) or called.returns_awaitable
+    if isinstance(func, ast.Attribute):
+        return with_async_mocks and _async_mock_child(model, semantics, func, call)
     if isinstance(func, ast.Name):
         # An `async def` nested in the calling function (module-level ones resolve above).
         binding = model.resolve_binding(func.id, call.scope)
@@ -126,6 +141,21 @@ def creates_coroutine(model: SemanticModel, semantics: Semantics, call: CallSite
                 and not is_generator(function.node)
             )
     return False
+
+
+def _uses_async_mock(model: SemanticModel) -> bool:
+    """Whether the module constructs an `AsyncMock` anywhere (else no call can reach one)."""
+    cached = model.cache.get("constructs-async-mock")
+    if cached is None:
+        names = {"AsyncMock"} | {
+            local
+            for local, bindings in model.module_scope.bindings.items()
+            if any(binding.qualified_name == ASYNC_MOCK for binding in bindings)
+        }
+        cached = model.cache["constructs-async-mock"] = any(
+            model.callee_name(site) == ASYNC_MOCK for site in model.calls_named(*names)
+        )
+    return bool(cached)
 
 
 #: Attributes of a mock that are its own API, not auto-created children.
@@ -336,6 +366,25 @@ def raises_context(
             return None
         node = parent
     return None
+
+
+def enclosing_statement(model: SemanticModel, node: ast.AST) -> ast.stmt | None:
+    current: ast.AST | None = node
+    while current is not None and not isinstance(current, ast.stmt):
+        current = model.parent(current)
+    return current
+
+
+def expects_type_error(model: SemanticModel, raises: ast.Call, function: FunctionInfo) -> bool:
+    """`assertRaises(TypeError, ...)`: calling a coroutine function with wrong arguments raises
+    `TypeError` at the call, before any coroutine exists; such tests are about the signature."""
+    if not raises.args:
+        return False
+    expected = raises.args[0]
+    options = expected.elts if isinstance(expected, ast.Tuple) else [expected]
+    return any(
+        model.qualified_name(option, function.scope) == "builtins.TypeError" for option in options
+    )
 
 
 def is_raises_call(

@@ -167,6 +167,8 @@ class MockUse:
     description: str  # "service.repo" / "UserService(repo=...)"
     cls: ClassSummary
     attribute: str
+    #: the methods the test calls on the object that holds the mock.
+    called: frozenset[str] = frozenset()
 
 
 def async_mock_fix(model: SemanticModel, target: ast.expr, title: str) -> Fix | None:
@@ -190,3 +192,57 @@ def receiver_chain(expr: ast.expr, function: FunctionInfo, semantics: Semantics)
 def class_of_function(function: FunctionInfo) -> ClassInfo | None:
     method = function.enclosing_method()
     return method.cls if method is not None else None
+
+
+def awaited_via_methods(
+    semantics: Semantics, cls: ClassSummary, methods: frozenset[str], attribute: str
+) -> str | None:
+    """A chain through `attribute` that calling `methods` of the class awaits (following the
+    methods they call on `self`): `repo.get` when `name_of` awaits `self.repo.get(...)`."""
+    queue = [(name, 0) for name in sorted(methods)]
+    seen: set[str] = set()
+    while queue:
+        name, depth = queue.pop()
+        if name in seen or depth > _MAX_HELPER_DEPTH:
+            continue
+        seen.add(name)
+        method = semantics.find_method(cls, name)
+        if method is None:
+            continue
+        for chain in sorted(method.awaited_chains):
+            if chain == attribute or chain.startswith(attribute + "."):
+                return chain
+        queue.extend((called, depth + 1) for called in method.self_calls)
+    return None
+
+
+_MAX_HELPER_DEPTH = 4
+
+
+def awaited_name_somewhere(semantics: Semantics, name: str) -> bool:
+    """Whether this module or another module of the project awaits a call whose last name is
+    `name` (`await self.fetch(...)`, `await client.fetch(...)`, `await fetch(...)`)."""
+    model = semantics.model
+    local = model.cache.get("awaited-call-names")
+    if local is None:
+        names: set[str] = set()
+        for function in model.functions:
+            for node in function.awaits:
+                value = node.value.func if isinstance(node.value, ast.Call) else node.value
+                if isinstance(value, ast.Attribute):
+                    names.add(value.attr)
+                elif isinstance(value, ast.Name):
+                    names.add(value.id)
+        local = model.cache["awaited-call-names"] = frozenset(names)
+    if name in local:
+        return True
+    if semantics.index is None:
+        return False
+    for summary in semantics.index.summaries():
+        if summary.path == model.path:
+            continue
+        functions = [*summary.functions.values()]
+        functions += [m for cls in summary.classes.values() for m in cls.methods.values()]
+        if any(name in function.awaited_names for function in functions):
+            return True
+    return False

@@ -113,6 +113,7 @@ class SemanticModel:
         self.parents: dict[int, ast.AST] = {}
         #: per-model memo for derived facts (keyed by the deriving function's purpose).
         self.cache: dict[str, Any] = {}
+        self._qualified_names: dict[tuple[int, int], tuple[ast.AST, Scope, Optional[str]]] = {}
         _Builder(self).build()
 
     # -- lookups -------------------------------------------------------------------------------
@@ -162,6 +163,19 @@ class SemanticModel:
 
     def qualified_name(self, expr: ast.AST, scope: Scope, _depth: int = 0) -> Optional[str]:
         """The canonical qualified name `expr` refers to, or None when it cannot be known."""
+        if _depth == 0:
+            # Memoised per (node, scope): the bindings are complete once the model is built.
+            # The entry keeps `expr` and `scope` alive, so their ids cannot be reused meanwhile.
+            key = (id(expr), id(scope))
+            entry = self._qualified_names.get(key)
+            if entry is not None and entry[0] is expr and entry[1] is scope:
+                return entry[2]
+            found = self._qualified_name(expr, scope, 0)
+            self._qualified_names[key] = (expr, scope, found)
+            return found
+        return self._qualified_name(expr, scope, _depth)
+
+    def _qualified_name(self, expr: ast.AST, scope: Scope, _depth: int) -> Optional[str]:
         if _depth > 8:
             return None
         if isinstance(expr, ast.Name):

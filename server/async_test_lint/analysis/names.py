@@ -7,6 +7,7 @@ on PyPI is `unittest.mock`. Rules compare canonical names only.
 from __future__ import annotations
 
 import builtins
+from functools import lru_cache
 
 BUILTIN_NAMES = frozenset(dir(builtins))
 
@@ -32,7 +33,9 @@ _PREFIX_ALIASES = (
 )
 
 
+@lru_cache(maxsize=8192)
 def canonical(qualified_name: str) -> str:
+    # Memoised: called for every name the rules resolve (a pure function of its argument).
     for prefix, replacement in _PREFIX_ALIASES:
         if qualified_name.startswith(prefix):
             return replacement + qualified_name[len(prefix) :]

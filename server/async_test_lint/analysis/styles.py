@@ -150,9 +150,78 @@ def style_uses(model: SemanticModel, kind_of: KindOf) -> Iterator[StyleUse]:
 
 
 def module_styles(model: SemanticModel) -> dict[str, int]:
-    """Tests per style in this module, with classes resolved locally (for the index)."""
+    """Tests per style in this module, with classes resolved locally (for the index).
+
+    A class whose one non-neutral base is defined in another module cannot be classified without
+    the index; its tests are recorded under deferred keys (`pending_key`) that a reader with the
+    index resolves with `resolve_pending`.
+    """
     counts = Counter(use.style for use in style_uses(model, lambda cls: local_kind(model, cls)))
+    for cls in model.classes:
+        base = _foreign_base(model, cls)
+        if base is None:
+            continue
+        tests = [method for name, method in cls.methods.items() if name.startswith("test")]
+        if tests:
+            counts[pending_key(base, ISOLATED)] += len(tests)
+        driving = sum(
+            1
+            for method in tests
+            if not method.is_async and _driving_call(model, method, cls) is not None
+        )
+        if driving:
+            counts[pending_key(base, MANUAL_LOOP)] += driving
     return dict(counts)
+
+
+PENDING_PREFIX = "?"
+
+
+def pending_key(base: str, style: str) -> str:
+    """`?<style>:<base>`: tests counting as `style` when `base` turns out to be the right kind."""
+    return f"{PENDING_PREFIX}{style}:{base}"
+
+
+def resolve_pending(
+    counts: Counter[str], kind_of_name: Callable[[str], str | None]
+) -> Counter[str]:
+    """Fold deferred keys into styles: `isolated` ones when the base is an IsolatedAsyncioTestCase,
+    `manual-loop` ones when it is a plain TestCase; everything else is dropped."""
+    resolved: Counter[str] = Counter()
+    kinds: dict[str, str | None] = {}
+    for key, count in counts.items():
+        if not key.startswith(PENDING_PREFIX):
+            resolved[key] += count
+            continue
+        style, _, base = key[len(PENDING_PREFIX) :].partition(":")
+        if base not in kinds:
+            kinds[base] = kind_of_name(base)
+        kind = kinds[base]
+        if (style == ISOLATED and kind == "isolated") or (style == MANUAL_LOOP and kind == "plain"):
+            resolved[style] += count
+    return resolved
+
+
+def _foreign_base(model: SemanticModel, cls: ClassInfo) -> str | None:
+    """The one base imported from another module, when every other base is neutral."""
+    if cls.parent_scope is not model.module_scope:
+        return None
+    from .summarize import _has_custom_runner
+
+    foreign: list[str] = []
+    for base in cls.node.bases:
+        expr = base.value if isinstance(base, ast.Subscript) else base
+        name = model.qualified_name(expr, cls.parent_scope)
+        if name is None:
+            return None
+        if name in NEUTRAL_BASES:
+            continue
+        if name in (ISOLATED_TESTCASE, TESTCASE) or name.startswith(f"{model.module_name}."):
+            return None
+        foreign.append(name)
+    if len(foreign) != 1 or _has_custom_runner(model, cls):
+        return None
+    return foreign[0]
 
 
 def _named_marks(

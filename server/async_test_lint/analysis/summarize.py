@@ -92,7 +92,40 @@ def summarize_function(model: SemanticModel, function: FunctionInfo) -> Function
         runs_coroutines=_runs_coroutines(model, function),
         returns_awaitable=not function.is_async and _returns_local_coroutine(model, function),
         is_async_generator=function.is_async and is_generator(function.node),
+        **_await_facts(function),
     )
+
+
+def _await_facts(function: FunctionInfo) -> dict[str, frozenset[str]]:
+    """`awaited_chains`, `self_calls` and `awaited_names` of a function (see FunctionSummary)."""
+    arguments = [*function.node.args.posonlyargs, *function.node.args.args]
+    receiver = arguments[0].arg if function.cls is not None and arguments else None
+    chains: set[str] = set()
+    names: set[str] = set()
+    for node in function.awaits:
+        value = node.value.func if isinstance(node.value, ast.Call) else node.value
+        if isinstance(value, ast.Attribute):
+            names.add(value.attr)
+        elif isinstance(value, ast.Name):
+            names.add(value.id)
+        chain = attribute_chain(value, receiver) if receiver is not None else None
+        if chain is not None:
+            chains.add(chain)
+    self_calls: set[str] = set()
+    if receiver is not None:
+        for call in function.calls:
+            func = call.node.func
+            if (
+                isinstance(func, ast.Attribute)
+                and isinstance(func.value, ast.Name)
+                and func.value.id == receiver
+            ):
+                self_calls.add(func.attr)
+    return {
+        "awaited_chains": frozenset(chains),
+        "self_calls": frozenset(self_calls),
+        "awaited_names": frozenset(names),
+    }
 
 
 def is_generator(node: ast.AST) -> bool:

@@ -24,6 +24,12 @@ class FunctionSummary:
     returns_awaitable: bool = False
     #: an `async def` that yields: calling it gives an async generator, not a coroutine.
     is_async_generator: bool = False
+    #: attribute chains of `self` this function awaits: `await self.repo.get()` gives "repo.get".
+    awaited_chains: frozenset[str] = frozenset()
+    #: methods this function calls on `self` (to follow awaits through helpers).
+    self_calls: frozenset[str] = frozenset()
+    #: last names of the calls it awaits: `await x.fetch()` and `await fetch()` give "fetch".
+    awaited_names: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,7 @@ from .. import __version__ as VERSION
 from .. import engine
 from ..discovery import Walker
 from ..model import Diagnostic, LintResult
+from ..rules import all_rules
 from ..source import LineIndex
 from . import convert
 from .documents import Document, DocumentStore, path_of
@@ -47,8 +49,8 @@ logger = logging.getLogger(__name__)
 
 NAME = "async-test-lint"
 DEFAULT_DEBOUNCE = 0.01
-#: how long to wait before re-summarising an open document for the other files' sake.
-SUMMARY_IDLE = 0.4
+#: how long the user pauses before an open document is re-summarised for the other files' sake.
+SUMMARY_IDLE = 1.0
 CONFIG_WAIT = 1.0
 
 
@@ -150,6 +152,9 @@ class AsyncTestLintServer(LanguageServer):
         return bool(value)
 
     def configure(self, params: types.InitializeParams) -> None:
+        # Import the rules (and libcst, which fixes need) while the client gets ready: the first
+        # lint queues behind this in the same thread instead of paying for it itself.
+        self.lint_pool.submit(all_rules)
         self.encoding = normalise_encoding(self.workspace.position_encoding)
         options = params.initialization_options
         problems: list[str] = []
@@ -273,11 +278,13 @@ class AsyncTestLintServer(LanguageServer):
         settings = self.effective(document)
         index = self.index.index_for(path)
         loop = asyncio.get_running_loop()
+        started = time.perf_counter()
         result = await loop.run_in_executor(self.lint_pool, _lint, text, path, settings, index)
         logger.debug(
-            "linted %s v%s: %d diagnostics, %d modules indexed",
+            "linted %s v%s in %.1f ms: %d diagnostics, %d modules indexed",
             document.uri,
             key[1],
+            (time.perf_counter() - started) * 1000,
             len(result.diagnostics),
             len(index),
         )
@@ -307,11 +314,12 @@ class AsyncTestLintServer(LanguageServer):
         if state.published == stamp:
             return  # the same squiggles for the same version: nothing to tell
         state.published = stamp
-        self.text_document_publish_diagnostics(
-            types.PublishDiagnosticsParams(
-                uri=document.uri, version=document.version, diagnostics=diagnostics
+        with engine.collector_paused():  # serialising walks every diagnostic
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(
+                    uri=document.uri, version=document.version, diagnostics=diagnostics
+                )
             )
-        )
 
     def publish_tracked(self, document: Document) -> None:
         """Without a lint on change: move the shown squiggles along with the edit."""
@@ -336,7 +344,11 @@ class AsyncTestLintServer(LanguageServer):
             )
 
     def lsp_diagnostics(self, linted: Linted) -> list[types.Diagnostic]:
-        return convert.diagnostics(linted.shown, linted.lines, self.encoding, linted.key)
+        """LSP diagnostics of a result; the collector is paused: a large model is still alive
+        (the lazy fixes hold it) and would be rescanned many times while thousands of small
+        objects are made."""
+        with engine.collector_paused():
+            return convert.diagnostics(linted.shown, linted.lines, self.encoding, linted.key)
 
     def relint_all(self) -> None:
         """Settings or the index changed: every cached result is out of date."""
@@ -382,8 +394,9 @@ class AsyncTestLintServer(LanguageServer):
             return
         settings = self.effective(document).engine
         loop = asyncio.get_running_loop()
+        # In the lint thread: a summary parses the file too; it must not compete with a lint.
         changed = await loop.run_in_executor(
-            self.index_pool, self.index.set_open, document.path, document.text, settings
+            self.lint_pool, self.index.set_open, document.path, document.text, settings
         )
         if changed:
             self.relint_dependents(document.path)

@@ -190,6 +190,10 @@ def is_test_name(name: str) -> bool:
     return name.startswith("test")
 
 
+def _in_order(cls: ClassInfo) -> list[FunctionInfo]:
+    return sorted(cls.methods.values(), key=lambda method: method.node.lineno)
+
+
 def reachable_sync_methods(
     context: Context, cls: ClassInfo, roots: frozenset[str] = TEST_LIFECYCLE
 ) -> list[tuple[FunctionInfo, FunctionInfo | None]]:
@@ -200,8 +204,8 @@ def reachable_sync_methods(
     result: list[tuple[FunctionInfo, FunctionInfo | None]] = []
     seen: set[int] = set()
     queue: list[tuple[FunctionInfo, FunctionInfo | None]] = []
-    for name, method in cls.methods.items():
-        if (is_test_name(name) or name in roots) and not method.is_async:
+    for method in _in_order(cls):
+        if (is_test_name(method.name) or method.name in roots) and not method.is_async:
             queue.append((method, None))
     while queue:
         method, origin = queue.pop(0)
@@ -342,31 +346,56 @@ def unmanaged_runs(context: Context) -> list[UnmanagedRun]:
                 continue
             roots = TEST_LIFECYCLE | CLASS_LIFECYCLE
             for method, caller in reachable_sync_methods(context, cls, roots):
-                for call in method.calls:
-                    if id(call.node) in seen or call.scope is not method.scope:
-                        continue
-                    func = call.node.func
-                    if not (isinstance(func, ast.Attribute) and func.attr == "run_until_complete"):
-                        continue
-                    origin = _unmanaged_origin(context, cls, method, func.value)
-                    if origin is None:
-                        continue
-                    seen.add(id(call.node))
-                    kind, node, where = origin
-                    found.append(
-                        UnmanagedRun(
-                            call,
-                            cls,
-                            method,
-                            caller,
-                            kind,
-                            node,
-                            context.source_of(func.value),
-                            where,
-                        )
-                    )
+                found.extend(_runs_in(context, cls, method, caller, seen))
+            for test in _in_order(cls):
+                if is_test_name(test.name):
+                    for wrapper in _local_decorator_wrappers(context, test):
+                        found.extend(_runs_in(context, cls, wrapper, test, seen))
     context.model.cache["atl-loops:unmanaged-runs"] = found
     return found
+
+
+def _runs_in(
+    context: Context,
+    cls: ClassInfo,
+    method: FunctionInfo,
+    caller: FunctionInfo | None,
+    seen: set[int],
+) -> Iterator[UnmanagedRun]:
+    for call in method.calls:
+        if id(call.node) in seen or call.scope is not method.scope:
+            continue
+        func = call.node.func
+        if not (isinstance(func, ast.Attribute) and func.attr == "run_until_complete"):
+            continue
+        origin = _unmanaged_origin(context, cls, method, func.value)
+        if origin is None:
+            continue
+        seen.add(id(call.node))
+        kind, node, where = origin
+        yield UnmanagedRun(
+            call, cls, method, caller, kind, node, context.source_of(func.value), where
+        )
+
+
+def _local_decorator_wrappers(context: Context, test: FunctionInfo) -> Iterator[FunctionInfo]:
+    """The nested functions of a decorator of `test` defined at module level in this file
+    (`def async_test(f): def wrapper(*a): return loop.run_until_complete(f(*a))`)."""
+    model = context.model
+    for decorator in test.node.decorator_list:
+        target = decorator.func if isinstance(decorator, ast.Call) else decorator
+        if not isinstance(target, ast.Name):
+            continue
+        binding = model.resolve_binding(target.id, test.parent_scope)
+        outer = binding.function if binding is not None else None
+        if outer is None or outer.parent is not None or outer.cls is not None:
+            continue
+        for inner in model.functions:
+            ancestor = inner.parent
+            while ancestor is not None and ancestor is not outer:
+                ancestor = ancestor.parent
+            if ancestor is outer and not inner.is_async:
+                yield inner
 
 
 def _unmanaged_origin(
@@ -449,15 +478,15 @@ def statement_line_insertion(context: Context, statement: ast.stmt, text: str) -
     rest = lines.line_text(last_line)[statement_range.end.column :].strip()
     if rest and not rest.startswith("#"):
         return None  # `a(); b()`
-    newline = _line_terminator(context, last_line)
+    newline = line_terminator(context, last_line)
     if newline:
         at = Position(last_line + 1, 0)
         return Edit(TextRange(at, at), f"{indent}{text}{newline}")
     end = Position(last_line, len(lines.line_text(last_line)))
-    return Edit(TextRange(end, end), f"{_file_newline(context.text)}{indent}{text}")
+    return Edit(TextRange(end, end), f"{file_newline(context.text)}{indent}{text}")
 
 
-def _line_terminator(context: Context, line: int) -> str:
+def line_terminator(context: Context, line: int) -> str:
     lines = context.parsed.lines
     if line + 1 >= lines.line_count:
         return ""
@@ -465,7 +494,7 @@ def _line_terminator(context: Context, line: int) -> str:
     return context.text[start : lines.line_start(line + 1)]
 
 
-def _file_newline(text: str) -> str:
+def file_newline(text: str) -> str:
     for candidate in ("\r\n", "\r", "\n"):
         if candidate in text:
             return candidate

@@ -20,15 +20,16 @@ class RunUntilCompleteInTest(Rule):
         "`unittest.TestCase`"
     )
     what = (
-        "Finds `run_until_complete()` called by a test, `setUp`/`tearDown`, `setUpClass` or a "
-        "helper method they call, in a class whose bases resolve to `unittest.TestCase` but not "
+        "Finds `run_until_complete()` called by a test, `setUp`/`tearDown`, `setUpClass`, a "
+        "helper method they call, or a decorator of this file that runs the test coroutines, "
+        "in a class whose bases resolve to `unittest.TestCase` but not "
         "to `IsolatedAsyncioTestCase`, when the loop is `asyncio.get_event_loop()` (also "
         "`get_event_loop_policy().get_event_loop()`, through any import spelling, directly, "
         "through a local variable or a `self.` attribute), or an `asyncio.new_event_loop()` "
         "made by the test and never closed. A dedicated loop made in `setUp` and closed in "
         "`tearDown` or with `addCleanup` (the correct pre-3.8 pattern), and a local loop closed "
         "in a `finally`, are not reported; a loop made in `setUp`/`setUpClass` or at module level "
-        "and never closed is ATL103's."
+        "and never closed is ATL103's. No fix is offered for the decorator form."
     )
     why = (
         "`asyncio.get_event_loop()` outside a running loop hands out the thread's *current* "
@@ -68,7 +69,15 @@ class RunUntilCompleteInTest(Rule):
             if run.where_made is not None and run.where_made != run.method.name:
                 source += f" (made in {run.where_made})"
             where = f"{run.method.name} of {run.cls.name} (a plain unittest.TestCase)"
-            if run.caller is not None:
+            if run.caller is not None and run.method.cls is None:
+                decorator = run.method
+                while decorator.parent is not None:
+                    decorator = decorator.parent
+                where = (
+                    f"decorator {decorator.name}, which runs {run.caller.name} of {run.cls.name} "
+                    "(a plain unittest.TestCase)"
+                )
+            elif run.caller is not None:
                 owner_name = run.method.cls.name if run.method.cls is not None else run.cls.name
                 caller = run.caller.name
                 if owner_name != run.cls.name:
@@ -295,6 +304,31 @@ class UserTest(unittest.TestCase):
         runnable=True,
         note="Target Python 3.7: the dedicated per-test loop instead of IsolatedAsyncioTestCase.",
     ),
+    Invalid(
+        """\
+import asyncio
+import functools
+import unittest
+
+
+def async_test(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        loop = asyncio.get_event_loop()
+        return loop.run_until_complete(func(*args, **kwargs))
+
+    return wrapper
+
+
+class UserTest(unittest.TestCase):
+    @async_test
+    async def test_fetch(self):
+        await asyncio.sleep(0)
+""",
+        line=10,
+        note="A decorator of this file that runs each test coroutine on the current loop: "
+        "reported inside the decorator, no automatic fix.",
+    ),
 )
 
 RunUntilCompleteInTest.valid = (
@@ -411,5 +445,31 @@ if __name__ == "__main__":
 """,
         path="scripts/run.py",
         note="A script's entry point, not a test.",
+    ),
+    Valid(
+        """\
+import asyncio
+import functools
+import unittest
+
+
+def async_test(func):
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        loop = asyncio.new_event_loop()
+        try:
+            return loop.run_until_complete(func(*args, **kwargs))
+        finally:
+            loop.close()
+
+    return wrapper
+
+
+class UserTest(unittest.TestCase):
+    @async_test
+    async def test_fetch(self):
+        await asyncio.sleep(0)
+""",
+        note="A decorator that runs each test on its own loop and closes it.",
     ),
 )

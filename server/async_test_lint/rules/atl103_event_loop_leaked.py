@@ -15,13 +15,13 @@ from ._loops import (
     NEW,
     POLICY_GET,
     attribute_closed,
-    _file_newline,
-    _line_terminator,
     class_family,
+    file_newline,
     has_local_subclass,
     is_self_attribute,
     is_statement_call,
     is_test_module,
+    line_terminator,
     loop_factory,
     name_closed,
     opaque_teardown,
@@ -367,7 +367,7 @@ def _per_test_loop_edits(
     class_indent = lines.line_text(parsed.node_range(cls.node).start.line)
     class_indent = class_indent[: len(class_indent) - len(class_indent.lstrip(" \t"))]
     unit = indent[len(class_indent) :] or "    "
-    newline = _line_terminator(context, last_line) or _file_newline(context.text)
+    newline = line_terminator(context, last_line) or file_newline(context.text)
     factory = context.source_of(statement.value)
     body = [f"self.{name} = {factory}", f"self.addCleanup(self.{name}.close)"]
     start = Position(first_line, 0)
@@ -404,10 +404,9 @@ def _after_blank_line(
 ) -> Position:
     """Removing the first statement of a class body takes the blank line after it too."""
     lines = context.parsed.lines
-    if cls.node.body and cls.node.body[0] is statement and end.line < lines.line_count:
-        if not lines.line_text(end.line).strip() and end.line + 1 < lines.line_count:
-            return Position(end.line + 1, 0)
-    return end
+    first = bool(cls.node.body) and cls.node.body[0] is statement
+    blank_follows = end.line + 1 < lines.line_count and not lines.line_text(end.line).strip()
+    return Position(end.line + 1, 0) if first and blank_follows else end
 
 
 def _is_super_setup(statement: ast.stmt) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..analysis.model import CallSite, ClassInfo, FunctionInfo
+from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
 from ..analysis.names import NEW_EVENT_LOOP, SET_EVENT_LOOP
 from ..analysis.semantics import ClassKind
 from ..analysis.summarize import (
@@ -64,7 +64,8 @@ class GetEventLoopInSyncTest(Rule):
         "failure depends on test order."
     )
     versions = (
-        "Up to 3.11: silent (3.10.0-3.10.8 warned). 3.12 and 3.13: `DeprecationWarning: There "
+        "Up to 3.9, and 3.10-3.11 from 3.10.9/3.11.1 on: silent (earlier 3.10 and 3.11 releases "
+        "warned). 3.12 and 3.13: `DeprecationWarning: There "
         "is no current event loop` (an error under `-W error`). 3.14: `RuntimeError`. "
         "`get_event_loop_policy().get_event_loop()` warns the same on 3.12-3.13."
     )
@@ -87,7 +88,12 @@ class GetEventLoopInSyncTest(Rule):
             return
         reported_elsewhere = unmanaged_origin_nodes(context)
         module_sets_loop = _sets_current_loop(
-            context, [call for call in model.calls if call.function is None]
+            context,
+            [
+                call
+                for call in model.calls
+                if call.function is None or call.function.name == "setUpModule"
+            ],
         )
         if module_sets_loop:
             return
@@ -113,7 +119,11 @@ class GetEventLoopInSyncTest(Rule):
     def _where(self, context: Context, function: FunctionInfo) -> str | None:
         """Where `function` runs as sync test code, or None."""
         cls = function.cls
+        if _uses_loop_fixture(context, function.node.decorator_list, function.parent_scope):
+            return None
         if cls is not None:
+            if _uses_loop_fixture(context, cls.node.decorator_list, cls.parent_scope):
+                return None
             kind = context.semantics.kind(cls)
             if kind is ClassKind.PLAIN_TESTCASE:
                 if not _unittest_sync_code(context, cls, function) or _class_sets_loop(
@@ -255,6 +265,19 @@ def _expects_the_warning(context: Context, node: ast.AST, function: FunctionInfo
                 if model.qualified_name(expr.func, function.scope) in _EXPECTING_FUNCTIONS:
                     return True
         current = model.parent(current)
+    return False
+
+
+def _uses_loop_fixture(context: Context, decorators: list[ast.expr], scope: Scope) -> bool:
+    """`@pytest.mark.usefixtures("event_loop")`: the fixture makes a loop current."""
+    for decorator in decorators:
+        if not isinstance(decorator, ast.Call):
+            continue
+        if context.model.qualified_name(decorator.func, scope) != "pytest.mark.usefixtures":
+            continue
+        for argument in decorator.args:
+            if isinstance(argument, ast.Constant) and argument.value in _LOOP_SETTING_FIXTURES:
+                return True
     return False
 
 

@@ -45,7 +45,8 @@ class EnterContextAsyncCm(Rule):
         "instance of a project class with `__aenter__` and no `__enter__` (also through its "
         "bases), the result of a function decorated with `contextlib.asynccontextmanager`, or "
         "`contextlib.AsyncExitStack()`, `contextlib.aclosing()`, `asyncio.timeout()`, "
-        "`asyncio.TaskGroup()`; passed directly or through a local name."
+        "`asyncio.TaskGroup()`; passed directly, through a local name or a `self.` attribute "
+        "assigned once in the class."
     )
     why = (
         "`enterContext` enters a context manager with `__enter__` and registers its `__exit__` "
@@ -134,18 +135,21 @@ class EnterContextAsyncCm(Rule):
 def _class_of_receiver_call(context: Context, site: CallSite) -> ClassInfo | None:
     """The test class when `site` is `self.<method>(...)` (or `cls.`) on the method's receiver."""
     func = site.node.func
-    if (
-        site.function is None
-        or not isinstance(func, ast.Attribute)
-        or not isinstance(func.value, ast.Name)
-    ):
+    if not isinstance(func, ast.Attribute) or not isinstance(func.value, ast.Name):
+        return None
+    return _class_of_receiver(context, func.value, site)
+
+
+def _class_of_receiver(context: Context, name: ast.Name, site: CallSite) -> ClassInfo | None:
+    """The class of the method `site` is in, when `name` is that method's `self` (or `cls`)."""
+    if site.function is None:
         return None
     method = site.function.enclosing_method()
     if method is None or method.cls is None:
         return None
-    if func.value.id != context.semantics.receiver(site.function):
+    if name.id != context.semantics.receiver(site.function):
         return None
-    bindings = context.model.lookup(func.value.id, site.scope)
+    bindings = context.model.lookup(name.id, site.scope)
     if not bindings or any(binding.kind != "param" for binding in bindings):
         return None
     return method.cls
@@ -160,6 +164,13 @@ def _is_async_only_cm(context: Context, expr: ast.expr, site: CallSite, depth: i
         if binding is None or binding.kind != "assign" or not isinstance(binding.node, ast.Call):
             return False
         return _is_async_only_cm(context, binding.node, site, depth + 1)
+    if isinstance(expr, ast.Attribute) and isinstance(expr.value, ast.Name):
+        # `self.stack`, assigned once in the class: `self.stack = contextlib.AsyncExitStack()`
+        owner = _class_of_receiver(context, expr.value, site)
+        value = None if owner is None else context.semantics.self_attribute_value(owner, expr.attr)
+        if not isinstance(value, ast.Call):
+            return False
+        return _is_async_only_cm(context, value, site, depth + 1)
     if not isinstance(expr, ast.Call):
         return False
     name = model.qualified_name(expr.func, site.scope)

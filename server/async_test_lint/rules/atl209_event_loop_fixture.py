@@ -17,6 +17,7 @@ from .base import Context, Invalid, Rule, Valid
 FIXTURE_NAME = "event_loop"
 _FIXTURE_DECORATORS = ("pytest.fixture", "pytest_asyncio.fixture")
 _USEFIXTURES = "pytest.mark.usefixtures"
+_PARAMETRIZE = "pytest.mark.parametrize"
 _DEF_NAME = re.compile(r"(?:async[ \t]+)?def[ \t]+(\w+)")
 _FIX_TITLE = "Use asyncio.get_running_loop() instead of the event_loop fixture"
 
@@ -78,7 +79,7 @@ class EventLoopFixture(Rule):
             if _fixture_name(context, function) is None and not _is_pytest_test(context, function):
                 continue
             parameter = _parameter(function)
-            if parameter is not None:
+            if parameter is not None and not _parametrized(context, function):
                 yield self._request(context, function, parameter)
             yield from self._usefixtures(context, function.node.decorator_list, function)
         for cls in context.model.classes:
@@ -178,6 +179,27 @@ def _parameter(function: FunctionInfo) -> ast.arg | None:
         if argument.arg == FIXTURE_NAME:
             return argument
     return None
+
+
+def _parametrized(context: Context, function: FunctionInfo) -> bool:
+    """`@pytest.mark.parametrize("event_loop", ...)` supplies the argument: not a fixture."""
+    for decorator in function.node.decorator_list:
+        if not isinstance(decorator, ast.Call) or not decorator.args:
+            continue
+        if mark_name(context.model, decorator, function.parent_scope) != _PARAMETRIZE:
+            continue
+        names = decorator.args[0]
+        if isinstance(names, ast.Constant) and isinstance(names.value, str):
+            if FIXTURE_NAME in [name.strip() for name in names.value.split(",")]:
+                return True
+        elif isinstance(names, (ast.List, ast.Tuple)):
+            if any(
+                isinstance(name, ast.Constant) and name.value == FIXTURE_NAME for name in names.elts
+            ):
+                return True
+        else:
+            return True  # argument names we cannot read
+    return False
 
 
 def _uses_pytest_asyncio(context: Context) -> bool:
@@ -413,6 +435,20 @@ class TestPing:
 )
 
 EventLoopFixture.valid = (
+    Valid(
+        """\
+import asyncio
+
+import pytest
+
+
+@pytest.mark.parametrize("event_loop", [asyncio.new_event_loop])
+def test_factory(event_loop):
+    loop = event_loop()
+    loop.close()
+""",
+        note="`parametrize` supplies an argument named `event_loop`: no fixture is requested.",
+    ),
     Valid(
         """\
 async def ping():

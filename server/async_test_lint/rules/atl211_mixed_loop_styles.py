@@ -15,6 +15,7 @@ from ..analysis.styles import (
     PYTEST_ASYNCIO,
     STYLE_ORDER,
     StyleUse,
+    resolve_pending,
     style_uses,
 )
 from ..model import Diagnostic, Position, Severity, TextRange
@@ -50,7 +51,8 @@ class MixedLoopStyles(Rule):
         "When a "
         "module uses more than one, each style other than the suite's dominant one is reported "
         "once, at its first use. The dominant style is the most common one over the whole "
-        "project index (this module's own counts when there is no index)."
+        "project index (this module's own counts when there is no index); test classes whose "
+        "base class lives in another file are counted once that base resolves."
     )
     why = (
         "Each style owns the loop differently: IsolatedAsyncioTestCase makes one per test, "
@@ -117,6 +119,8 @@ def _suite_counts(context: Context, file_counts: Counter[str]) -> Counter[str]:
         own = index.get(context.path) if context.path is not None else None
         if own is not None:
             suite.subtract(own.styles)  # the index may hold an older version of this file
+    kinds = {ClassKind.ISOLATED: "isolated", ClassKind.PLAIN_TESTCASE: "plain"}
+    suite = resolve_pending(+suite, lambda base: kinds.get(context.semantics.kind_of_name(base)))
     suite.update(file_counts)
     return +suite
 
@@ -226,6 +230,60 @@ async def test_flush():
 """,
         line=15,
         note="Mostly anyio (`from pytest import mark`); one test opts into pytest-asyncio.",
+    ),
+)
+
+MixedLoopStyles.invalid += (
+    Invalid(
+        """\
+import asyncio
+import unittest
+
+import pytest
+
+
+class PingTest(unittest.IsolatedAsyncioTestCase):
+    async def test_ping(self):
+        await asyncio.sleep(0)
+
+
+@pytest.mark.asyncio
+async def test_pong():
+    await asyncio.sleep(0)
+
+
+@pytest.mark.asyncio
+async def test_pong_again():
+    await asyncio.sleep(0)
+""",
+        line=12,
+        files={
+            "tests/base.py": """\
+import unittest
+
+
+class ServiceTestCase(unittest.IsolatedAsyncioTestCase):
+    pass
+""",
+            "tests/test_service.py": """\
+from tests.base import ServiceTestCase
+
+
+class ServiceTest(ServiceTestCase):
+    async def test_a(self):
+        pass
+
+    async def test_b(self):
+        pass
+
+    async def test_c(self):
+        pass
+""",
+        },
+        note=(
+            "The suite's IsolatedAsyncioTestCase tests use a base class from a third file; they "
+            "still count, so pytest-asyncio is the minority here."
+        ),
     ),
 )
 

@@ -10,6 +10,7 @@ from ..analysis.coroutines import (
     await_fix,
     call_label,
     creates_coroutine,
+    enclosing_statement,
     is_test_module,
     lost_use,
     raises_context,
@@ -85,9 +86,11 @@ class CoroutineNeverAwaited(Rule):
                 lost = lost_use(model, semantics, site.node, function)
                 if lost is None:
                     continue
-            parent = site.parent
-            if isinstance(parent, ast.Expr) and raises_context(model, semantics, parent, function):
-                continue  # ATL302 reports it, with the assertRaises in the message
+            statement = enclosing_statement(model, site.node)
+            if statement is not None and raises_context(model, semantics, statement, function):
+                # A bare call there is ATL302's; other uses (`for x in fetch()`, `len(fetch())`)
+                # inside `assertRaises(TypeError)` test that a coroutine is not a value.
+                continue
             message = (
                 f"{call_label(model, site.node)} creates a coroutine that is never awaited "
                 f"({lost}) in {where(function)}"

@@ -12,6 +12,7 @@ from ..analysis.coroutines import (
     call_label,
     callable_creates_coroutine,
     creates_coroutine,
+    expects_type_error,
     is_raises_call,
     self_method_call,
     where,
@@ -61,6 +62,8 @@ class AssertRaisesAsyncCallable(Rule):
                 continue
             if not is_raises_call(model, semantics, site.node, function):
                 continue
+            if expects_type_error(model, site.node, function):
+                continue  # wrong arguments raise TypeError at the call: a signature test
             if isinstance(site.parent, ast.withitem):
                 yield from self._check_block(context, site, function)
             else:
@@ -159,8 +162,9 @@ def _callable_form_fix(
     text_range = context.range(statement)
     first_line = lines.line_text(text_range.start.line)
     indent = first_line[: text_range.start.column]
-    if indent.strip() or lines.line_text(text_range.end.line)[text_range.end.column :].strip():
-        return None  # shares its line with another statement or a comment
+    rest = lines.line_text(text_range.end.line)[text_range.end.column :].strip()
+    if indent.strip() or (rest and not rest.startswith("#")):
+        return None  # shares its line with another statement
     if text_range.start.line != text_range.end.line and "#" in context.source_of(statement):
         return None  # comments inside the call would be lost
     unit = _indent_unit(context, function)
@@ -380,5 +384,23 @@ def test_missing_file():
 """,
         path="tests/test_files.py",
         note="The coroutine is driven by hand with `send()`.",
+    ),
+    Valid(
+        """\
+import unittest
+
+
+async def connect(host, port):
+    return (host, port)
+
+
+class SignatureTest(unittest.IsolatedAsyncioTestCase):
+    async def test_port_is_required(self):
+        with self.assertRaises(TypeError):
+            connect("localhost")
+        self.assertRaises(TypeError, connect, "localhost", 1, 2)
+""",
+        note="Wrong arguments raise `TypeError` at the call, before a coroutine exists: a "
+        "signature test, silent for `TypeError`.",
     ),
 )

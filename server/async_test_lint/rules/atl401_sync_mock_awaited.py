@@ -11,7 +11,7 @@ from ..analysis.mocks import (
     _INSPECTING_ATTRIBUTES,
     MockUse,
     async_mock_fix,
-    awaited_chain,
+    awaited_via_methods,
     class_of_function,
     constructor_attribute,
     instance_of,
@@ -79,7 +79,7 @@ class SyncMockAwaited(Rule):
             if factory is None:
                 continue
             for use in _uses(context, site, function):
-                chain = awaited_chain(semantics, use.cls, use.attribute)
+                chain = awaited_via_methods(semantics, use.cls, use.called, use.attribute)
                 if chain is None:
                     continue
                 reported.add(id(site.node))
@@ -155,7 +155,13 @@ def _child_installs(
     if _configured(context, function, target, value):
         return []
     return [
-        MockUse(value, context.source_of(target), install.cls, f"{install.attribute}.{target.attr}")
+        MockUse(
+            value,
+            context.source_of(target),
+            install.cls,
+            f"{install.attribute}.{target.attr}",
+            install.called,
+        )
         for install in _holder_uses(context, uses, configured_ok=True)
     ]
 
@@ -294,7 +300,8 @@ def _attribute_install(
         return None
     if _configured(context, function, target, value):
         return None
-    return MockUse(value, context.source_of(target), cls, target.attr)
+    called = _called_methods(context, function, target.value)
+    return MockUse(value, context.source_of(target), cls, target.attr, called)
 
 
 def _constructor_install(
@@ -304,7 +311,43 @@ def _constructor_install(
     if found is None:
         return None
     cls, parameter, attribute = found
-    return MockUse(argument, f"{short_name(cls.qualname)}({parameter}=...)", cls, attribute)
+    description = f"{short_name(cls.qualname)}({parameter}=...)"
+    parent = context.model.parent(call)
+    if isinstance(parent, ast.Attribute) and parent.value is call:
+        # `Service(repo=Mock()).run()`: the method is called on the new object at once.
+        grandparent = context.model.parent(parent)
+        if isinstance(grandparent, ast.Call) and grandparent.func is parent:
+            return MockUse(argument, description, cls, attribute, frozenset({parent.attr}))
+        return None
+    if not (isinstance(parent, ast.Assign) and len(parent.targets) == 1 and parent.value is call):
+        return None
+    owner = parent.targets[0]
+    key = _chain_key(owner, function, context)
+    if key is None or _configured_key(context, function, (*key, attribute), None):
+        return None  # `service.repo.get = AsyncMock()` configures the mock through the object
+    return MockUse(argument, description, cls, attribute, _called_methods(context, function, owner))
+
+
+def _called_methods(context: Context, function: FunctionInfo, owner: ast.expr) -> frozenset[str]:
+    """The methods called on `owner` (`svc.run()`), in the function, or in every method of the
+    test class when `owner` is `self.svc`."""
+    key = _chain_key(owner, function, context)
+    if key is None:
+        return frozenset()
+    names: set[str] = set()
+    for where in _functions_for(context, function, key):
+        for call in where.calls:
+            func = call.node.func
+            if isinstance(func, ast.Attribute) and _chain_key(func.value, where, context) == key:
+                names.add(func.attr)
+    return frozenset(names)
+
+
+def _functions_for(context: Context, function: FunctionInfo, key: ChainKey) -> list[FunctionInfo]:
+    cls = class_of_function(function)
+    if key[0] == _SELF and cls is not None:
+        return [f for f in context.model.functions if class_of_function(f) is cls]
+    return [function]
 
 
 def _chain_key(expr: ast.expr, function: FunctionInfo, context: Context) -> ChainKey | None:
@@ -323,14 +366,13 @@ def _configured(
 ) -> bool:
     """Whether `target` is assigned again, or configured further (`target.get = ...`)."""
     key = _chain_key(target, function, context)
-    if key is None:
-        return True
-    cls = class_of_function(function)
-    if key[0] == _SELF and cls is not None:
-        functions = [f for f in context.model.functions if class_of_function(f) is cls]
-    else:
-        functions = [function]
-    for where in functions:
+    return key is None or _configured_key(context, function, key, value)
+
+
+def _configured_key(
+    context: Context, function: FunctionInfo, key: ChainKey, value: ast.expr | None
+) -> bool:
+    for where in _functions_for(context, function, key):
         for node in _own_nodes(where):
             if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                 targets = node.targets if isinstance(node, ast.Assign) else [node.target]

@@ -9,6 +9,7 @@ from functools import partial
 from ..analysis.mocks import (
     async_callable,
     async_mock_fix,
+    awaited_name_somewhere,
     instance_of,
     is_plain_value,
     method_or_function,
@@ -25,6 +26,9 @@ from .base import Context, Invalid, Rule, Valid
 _OBJECT_NEW = 2
 #: `patch(target, new, spec, create, spec_set, autospec, new_callable)`.
 _PATCH_NEW = 1
+PATCH_MULTIPLE = f"{PATCH}.multiple"
+#: Keywords of `patch.multiple` that are options, not attributes to replace.
+_MULTIPLE_OPTIONS = frozenset({"spec", "create", "spec_set", "autospec", "new_callable"})
 #: Keywords of `patch` handed to `new_callable` that may make its calls awaitable.
 _SPEC_KEYWORDS = frozenset({"spec", "spec_set", "autospec", "side_effect", "wraps"})
 
@@ -67,8 +71,11 @@ class SyncMockPatchesAsync(Rule):
 
     def check(self, context: Context) -> Iterator[Diagnostic]:
         model = context.model
-        for site in model.calls_named("object", "patch"):
+        for site in model.calls_named("object", "patch", "multiple"):
             name = model.callee_name(site)
+            if name == PATCH_MULTIPLE:
+                yield from self._check_multiple(context, site)
+                continue
             if name == PATCH_OBJECT:
                 found = self._target_of_object(context, site)
                 position = _OBJECT_NEW
@@ -82,22 +89,54 @@ class SyncMockPatchesAsync(Rule):
             label, summary = found
             if not async_callable(summary):
                 continue
+            if not awaited_name_somewhere(context.semantics, label.rpartition(".")[2]):
+                continue  # nobody awaits it directly: a sync caller may use the coroutine itself
             replacement = self._sync_replacement(context, site, position)
             if replacement is None:
                 continue
             node, factory, fix_target = replacement
-            message = (
-                f"{label} is an async def, but patch replaces it with a {short_name(factory)}: "
-                f"calling it returns a value that cannot be awaited (use AsyncMock)"
+            yield self._report(context, node, label, factory, fix_target)
+
+    def _report(
+        self, context: Context, node: ast.expr, label: str, factory: str, fix_target: ast.expr
+    ) -> Diagnostic:
+        message = (
+            f"{label} is an async def, but patch replaces it with a {short_name(factory)}: "
+            f"calling it returns a value that cannot be awaited (use AsyncMock)"
+        )
+        fix = None
+        if context.target >= (3, 8):
+            fix = context.lazy_fix(
+                "Use AsyncMock",
+                Safety.UNSAFE,
+                partial(async_mock_fix, context.model, fix_target, "Use AsyncMock"),
             )
-            fix = None
-            if context.target >= (3, 8):
-                fix = context.lazy_fix(
-                    "Use AsyncMock",
-                    Safety.UNSAFE,
-                    partial(async_mock_fix, model, fix_target, "Use AsyncMock"),
-                )
-            yield context.report(self, node, message, fix)
+        return context.report(self, node, message, fix)
+
+    def _check_multiple(self, context: Context, site: CallSite) -> Iterator[Diagnostic]:
+        """`patch.multiple(Cls, fetch=MagicMock())`: each keyword replaces one attribute."""
+        arguments = site.node.args
+        if not arguments or isinstance(arguments[0], ast.Starred):
+            return
+        first = arguments[0]
+        if isinstance(first, ast.Constant) and isinstance(first.value, str):
+            target: str | None = first.value
+        else:
+            target = context.model.qualified_name(first, site.scope)
+        if target is None:
+            return
+        for keyword in site.node.keywords:
+            if keyword.arg is None or keyword.arg in _MULTIPLE_OPTIONS:
+                continue
+            factory = plain_sync_mock(context.semantics, keyword.value, site.scope)
+            if factory is None or not isinstance(keyword.value, ast.Call):
+                continue
+            if not async_callable(method_or_function(context.semantics, target, keyword.arg)):
+                continue
+            if not awaited_name_somewhere(context.semantics, keyword.arg):
+                continue
+            label = f"{short_name(target)}.{keyword.arg}"
+            yield self._report(context, keyword.value, label, factory, keyword.value.func)
 
     def _target_of_object(
         self, context: Context, site: CallSite
@@ -306,6 +345,46 @@ class ArchiveTest(unittest.IsolatedAsyncioTestCase):
 """,
         runnable=True,
         note="A patcher started in `setUp`, with the replacement given positionally.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest import mock
+
+from app import mailer
+
+
+class MailerTest(unittest.IsolatedAsyncioTestCase):
+    async def test_send_all(self):
+        with mock.patch.multiple(mailer, connect=mock.MagicMock(return_value="conn")):
+            self.assertEqual(await mailer.send_all(), "conn")
+""",
+        line=9,
+        files={
+            "app/__init__.py": "",
+            "app/mailer.py": """\
+async def connect():
+    raise ConnectionError("no network in tests")
+
+
+async def send_all():
+    return await connect()
+""",
+        },
+        fixed="""\
+import unittest
+from unittest import mock
+
+from app import mailer
+
+
+class MailerTest(unittest.IsolatedAsyncioTestCase):
+    async def test_send_all(self):
+        with mock.patch.multiple(mailer, connect=mock.AsyncMock(return_value="conn")):
+            self.assertEqual(await mailer.send_all(), "conn")
+""",
+        runnable=True,
+        note="`patch.multiple` on a module of the project.",
     ),
 )
 
