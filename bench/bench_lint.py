@@ -310,6 +310,7 @@ def engine_section(rows: list[dict[str, object]], runs: int, rules: int) -> str:
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     worst = max(float(row["ratio"]) for row in rows)  # type: ignore[arg-type]
     verdict = "meets" if worst <= 3.0 else "misses"
+    spots = "\n".join(f"- {share:.0%} `{where}`" for where, share in hot_spots())
     return f"""## Engine
 
 `lint()` of one generated test module (realistic test classes, broken and correct) against
@@ -327,6 +328,11 @@ does). Median of {runs} runs in one process, after a warm-up. Reproduce with
 
 Worst ratio {worst:.1f}x: this {verdict} the 3x target. Re-run whenever rules land or change;
 the figures above are only as current as the rule set they were measured with.
+
+Where the time goes (cProfile of one lint of the large file, cumulative share of the lint;
+nested entries overlap; `--profile large` shows the full picture):
+
+{spots}
 """
 
 
@@ -344,6 +350,30 @@ def write_section(section: str, path: Path) -> None:
         tail = "".join(lines[end:])
         new = "".join(lines[:start]) + section + ("\n" + tail if tail else "")
     path.write_text(new, encoding="utf-8")
+
+
+def hot_spots(size: str = "large", count: int = 8) -> list[tuple[str, float]]:
+    """The analysis and rule functions with the largest cumulative share of one lint."""
+    import cProfile
+    import pstats
+
+    text = generate(SIZES[size])
+    lint(text, "tests/test_bench.py")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    lint(text, "tests/test_bench.py")
+    profiler.disable()
+    stats = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    lints = [entry[3] for (_, _, name), entry in stats.items() if name == "lint"]
+    total = max(lints, default=0.0)
+    package = str(ROOT / "server" / "async_test_lint")
+    found: dict[str, float] = {}
+    for (file, line, name), (_, _, _, cumulative, _) in stats.items():
+        if not file.startswith(package) or file.endswith("engine.py") or name.startswith("<"):
+            continue
+        where = f"{Path(file).relative_to(package).as_posix()}:{line} {name}"
+        found[where] = cumulative / total if total else 0.0
+    return sorted(found.items(), key=lambda item: -item[1])[:count]
 
 
 def profile(size: str) -> None:

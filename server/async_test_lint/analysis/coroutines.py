@@ -230,16 +230,11 @@ def _assigned_attribute_names(model: SemanticModel) -> frozenset[str]:
     """Every `x.<name> = ...` target name in the module (a configured child is not auto-made)."""
     cached = model.cache.get("assigned-attribute-names")
     if cached is None:
-        names = set()
-        for node in ast.walk(model.tree):
-            if isinstance(node, ast.Attribute) and not isinstance(node.ctx, ast.Load):
-                names.add(node.attr)
-            elif (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in ("configure_mock", "attach_mock", "mock_add_spec")
-            ):
-                names.add("*")
+        # From the model's one walk, not another walk of the whole tree.
+        names = set(model.stored_attributes)
+        configuring = model.calls_named("configure_mock", "attach_mock", "mock_add_spec")
+        if any(isinstance(site.node.func, ast.Attribute) for site in configuring):
+            names.add("*")
         cached = model.cache["assigned-attribute-names"] = frozenset(names)
     return frozenset(cached)
 

@@ -73,25 +73,6 @@ def short_name(qualified_name: str) -> str:
     return qualified_name.rpartition(".")[2]
 
 
-def awaited_chain(semantics: Semantics, summary: ClassSummary, attribute: str) -> str | None:
-    """A chain the class (or a base) awaits through `attribute`: `repo.get` for `repo`."""
-    seen: set[int] = set()
-    stack: list[tuple[ClassSummary, int]] = [(summary, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if id(current) in seen or depth > _MAX_DEPTH:
-            continue
-        seen.add(id(current))
-        for chain in sorted(current.awaited_attributes):
-            if chain == attribute or chain.startswith(attribute + "."):
-                return chain
-        for base in current.bases:
-            found = semantics.find_class(base) if base is not None else None
-            if found is not None:
-                stack.append((found, depth + 1))
-    return None
-
-
 def init_parameters(
     semantics: Semantics, summary: ClassSummary
 ) -> tuple[tuple[str, str | None], ...] | None:
@@ -198,9 +179,10 @@ def awaited_via_methods(
     semantics: Semantics, cls: ClassSummary, methods: frozenset[str], attribute: str
 ) -> str | None:
     """A chain through `attribute` that calling `methods` of the class awaits (following the
-    methods they call on `self`): `repo.get` when `name_of` awaits `self.repo.get(...)`."""
-    queue = [(name, 0) for name in sorted(methods)]
-    seen: set[str] = set()
+    methods they call on `self`): `repo.get` when `name_of` awaits `self.repo.get(...)`.
+    Names prefixed with "-" are methods the test replaced: not followed."""
+    queue = [(name, 0) for name in sorted(methods) if not name.startswith("-")]
+    seen = {name[1:] for name in methods if name.startswith("-")}  # replaced by the test
     while queue:
         name, depth = queue.pop()
         if name in seen or depth > _MAX_HELPER_DEPTH:

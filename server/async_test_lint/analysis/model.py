@@ -108,6 +108,8 @@ class SemanticModel:
         self.calls: list[CallSite] = []
         self.calls_by_name: dict[str, list[CallSite]] = {}
         self.has_star_import = False
+        #: every `x.<name>` assigned or deleted anywhere in the module (collected by the one walk).
+        self.stored_attributes: set[str] = set()
         self._class_by_node: dict[int, ClassInfo] = {}
         self._function_by_node: dict[int, FunctionInfo] = {}
         self.parents: dict[int, ast.AST] = {}
@@ -262,6 +264,9 @@ class _Builder:
             elif kind is ast.Name and not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
                 if not _is_assignment_target(node, parents):  # type: ignore[arg-type]
                     scope.bind(node.id, Binding("other"))  # type: ignore[attr-defined]
+            elif kind is ast.Attribute:
+                if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
+                    model.stored_attributes.add(node.attr)  # type: ignore[attr-defined]
             elif kind is ast.alias or kind is ast.arguments:
                 continue
             elif kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]

@@ -43,8 +43,11 @@ class SyncMockAwaited(Rule):
         "`setUp`) where `obj` is an instance of a project class whose methods (or its bases' "
         "methods) `await self.dep(...)` or `await self.dep.method(...)`; or passed to the class's "
         "constructor, positionally or by keyword, for a parameter `__init__` stores in such an "
-        "attribute. The class is usually defined in another module of the project. A mock that "
-        "is configured further (`m.get = AsyncMock()`, `m.side_effect = ...`, "
+        "attribute. The awaited use must be one the test reaches: it calls a method of the "
+        "object (directly, or through the methods that method calls on `self`) that awaits the "
+        "attribute, and it does not replace that method on the object. The class is usually "
+        "defined in another module of the project. A mock that is configured further "
+        "(`m.get = AsyncMock()`, `m.side_effect = ...`, "
         "`configure_mock`) is left alone."
     )
     why = (
@@ -225,6 +228,8 @@ def _inspects_or_returns_literal(context: Context, use: ast.expr) -> bool:
                     and isinstance(statement, ast.Assign)
                     and is_plain_value(statement.value)
                 )
+            if parent.attr in ("assert_not_called", "assert_not_awaited"):
+                return False  # the test checks that the dependency is not used at all
             if parent.attr in _INSPECTING_ATTRIBUTES or parent.attr.startswith("assert_"):
                 return True
             if parent.attr in _CONFIGURING:
@@ -330,7 +335,8 @@ def _constructor_install(
 
 def _called_methods(context: Context, function: FunctionInfo, owner: ast.expr) -> frozenset[str]:
     """The methods called on `owner` (`svc.run()`), in the function, or in every method of the
-    test class when `owner` is `self.svc`."""
+    test class when `owner` is `self.svc`. Names the test replaces on the object (`svc.helper =
+    ...`, `patch.object(svc, "helper", ...)`) come back prefixed with "-": their code never runs."""
     key = _chain_key(owner, function, context)
     if key is None:
         return frozenset()
@@ -338,8 +344,23 @@ def _called_methods(context: Context, function: FunctionInfo, owner: ast.expr) -
     for where in _functions_for(context, function, key):
         for call in where.calls:
             func = call.node.func
-            if isinstance(func, ast.Attribute) and _chain_key(func.value, where, context) == key:
+            if not isinstance(func, ast.Attribute):
+                continue
+            if _chain_key(func.value, where, context) == key:
                 names.add(func.attr)
+            elif (
+                func.attr == "object"
+                and len(call.node.args) >= 2
+                and _chain_key(call.node.args[0], where, context) == key
+                and isinstance(call.node.args[1], ast.Constant)
+                and isinstance(call.node.args[1].value, str)
+            ):
+                names.add("-" + call.node.args[1].value)
+        for node in _own_nodes(where):
+            if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+                target = _chain_key(node, where, context)
+                if target is not None and len(target) == len(key) + 1 and target[:-1] == key:
+                    names.add(f"-{target[-1]}")
     return frozenset(names)
 
 
@@ -611,5 +632,23 @@ class Report:
         },
         note="The attributes the mocks replace are only called synchronously; what is awaited is "
         "a parameter, not an attribute.",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+
+from app.service import UserService
+
+
+class UserServiceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_repo_is_stored(self):
+        repo = MagicMock()
+        service = UserService(repo)
+        self.assertIs(service.repo, repo)
+        repo.get.assert_not_called()
+""",
+        files={"app/__init__.py": "", "app/service.py": _SERVICE},
+        note="The test never calls a method that awaits the mock, and asserts it is not used.",
     ),
 )

@@ -44,8 +44,13 @@ class SyncMockPatchesAsync(Rule):
         "bases, in this file or another module of the project; `Cls` may also be a module or a "
         'project object), and `patch("pkg.mod.fn", new=...)`/`new_callable=...` where '
         "`pkg.mod.fn` is an `async def` of the project: as a decorator, a context manager or a "
-        "`patcher.start()`. The replacement must be a plain mock: no `spec`/`spec_set`/"
-        "`autospec`/`wraps`/`side_effect`, and a `return_value` (if any) that is a literal."
+        "`patcher.start()`; also `patch.multiple(target, name=MagicMock())`. "
+        "The replacement must be a plain mock: no `spec`/`spec_set`/"
+        "`autospec`/`wraps`/`side_effect`, and a `return_value` (if any) that is a literal. The "
+        "patched name must also be awaited somewhere the analysis sees (`await self.method(...)`, "
+        "`await fn(...)` in the test module or in any module of the project): a coroutine "
+        "function that its callers only wrap (`return Wrapper(self._request(...))`) may be "
+        "replaced by a plain mock on purpose."
     )
     why = (
         "Without `new`, `patch` sees that the target is an `async def` and creates an `AsyncMock` "
@@ -452,5 +457,31 @@ class SenderTest(unittest.TestCase):
             pass
 """,
         note="Targets outside the project cannot be resolved: silent.",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import MagicMock, patch
+
+from app.session import Session
+
+
+class SessionTest(unittest.TestCase):
+    def test_get_builds_a_request(self):
+        with patch.object(Session, "_request", new=MagicMock(return_value="ctx")):
+            self.assertEqual(Session().get("/"), "ctx")
+""",
+        files={
+            "app/session.py": """\
+class Session:
+    async def _request(self, url):
+        return url
+
+    def get(self, url):
+        return self._request(url)
+""",
+        },
+        note="The async method is never awaited directly: `get()` hands its coroutine back, and "
+        "the test checks that call synchronously.",
     ),
 )
