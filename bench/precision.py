@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import traceback
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
@@ -76,10 +78,14 @@ def main() -> None:
     everything: list[dict[str, object]] = []
     by_rule: Counter[str] = Counter()
     started = time.perf_counter()
-    for folder in project_folders():
-        if args.project and not any(folder.name.startswith(name) for name in args.project):
-            continue
-        found, crashes, files = review(folder)
+    folders = [
+        folder
+        for folder in project_folders()
+        if not args.project or any(folder.name.startswith(name) for name in args.project)
+    ]
+    with ProcessPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(review, folders))
+    for folder, (found, crashes, files) in zip(folders, results):
         everything.extend(found)
         by_rule.update(str(item["code"]) for item in found)
         codes = Counter(str(item["code"]) for item in found)

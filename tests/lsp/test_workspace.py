@@ -113,3 +113,21 @@ async def test_multi_root_folders_have_their_own_index(
     open_document(client, second.as_uri(), TEST_PING)
     await until(lambda: len(client.diagnostics.get(first.as_uri(), ())) == 1)
     await diagnostics_for(client, second.as_uri(), 0)
+
+
+async def test_workspace_folder_added_later(client: LanguageClient, tmp_path: Path) -> None:
+    first = project(tmp_path / "one")
+    second = project(tmp_path / "two")
+    await initialize(client, folders=[tmp_path / "one"])
+    open_document(client, first.as_uri(), TEST_PING)
+    await until(lambda: len(client.diagnostics.get(first.as_uri(), ())) == 1)
+    client.workspace_did_change_workspace_folders(
+        types.DidChangeWorkspaceFoldersParams(
+            event=types.WorkspaceFoldersChangeEvent(
+                added=[types.WorkspaceFolder(uri=(tmp_path / "two").as_uri(), name="two")],
+                removed=[],
+            )
+        )
+    )
+    open_document(client, second.as_uri(), TEST_PING)
+    await until(lambda: len(client.diagnostics.get(second.as_uri(), ())) == 1)

@@ -12,12 +12,13 @@ import threading
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import PurePath
-from typing import Union
+from typing import Callable, TypeVar, Union, cast
 
 from .summary import ClassSummary, FunctionSummary, ModuleSummary
 
 Resolved = Union[ClassSummary, FunctionSummary, ModuleSummary]
 _MAX_REEXPORT_DEPTH = 6
+T = TypeVar("T")
 
 
 def module_name_for(path: str, root: str | None = None) -> str:
@@ -48,6 +49,9 @@ class ProjectIndex:
         self._lock = threading.RLock()
         self._by_path: dict[str, ModuleSummary] = {}
         self._by_name: dict[str, set[str]] = {}
+        #: bumped by every change, so project-wide facts are recomputed only when stale.
+        self._generation = 0
+        self._derived: dict[str, tuple[int, object]] = {}
         for summary in summaries:
             self.update(summary)
 
@@ -57,6 +61,7 @@ class ProjectIndex:
     def update(self, summary: ModuleSummary) -> None:
         with self._lock:
             self.remove(summary.path)
+            self._generation += 1
             self._by_path[summary.path] = summary
             for suffix in _dotted_suffixes(summary.name):
                 self._by_name.setdefault(suffix, set()).add(summary.path)
@@ -66,6 +71,7 @@ class ProjectIndex:
             old = self._by_path.pop(path, None)
             if old is None:
                 return
+            self._generation += 1
             for suffix in _dotted_suffixes(old.name):
                 paths = self._by_name.get(suffix)
                 if paths is not None:
@@ -93,7 +99,9 @@ class ProjectIndex:
     def resolve(self, qualified_name: str, exclude_path: str | None = None) -> Resolved | None:
         return self._resolve(qualified_name, exclude_path, 0)
 
-    def _resolve(self, qualified_name: str, exclude_path: str | None, depth: int) -> Resolved | None:
+    def _resolve(
+        self, qualified_name: str, exclude_path: str | None, depth: int
+    ) -> Resolved | None:
         if depth > _MAX_REEXPORT_DEPTH:
             return None
         parts = qualified_name.split(".")
@@ -128,9 +136,25 @@ class ProjectIndex:
             return self._resolve_in(submodule, rest, exclude_path, depth) if rest else submodule
         return None
 
-    def style_counts(self) -> Counter[str]:
-        counts: Counter[str] = Counter()
+    def derived(self, key: str, compute: Callable[[list[ModuleSummary]], T]) -> T:
+        """A project-wide fact computed from all summaries, memoised until the index changes.
+
+        Rules ask project-wide questions (is pytest-asyncio used anywhere? the dominant style?) for
+        every file; without the memo a check of N files would cost N x N.
+        """
         with self._lock:
-            for summary in self._by_path.values():
+            cached = self._derived.get(key)
+            if cached is not None and cached[0] == self._generation:
+                return cast(T, cached[1])
+            value = compute(list(self._by_path.values()))
+            self._derived[key] = (self._generation, value)
+            return value
+
+    def style_counts(self) -> Counter[str]:
+        def count(summaries: list[ModuleSummary]) -> Counter[str]:
+            counts: Counter[str] = Counter()
+            for summary in summaries:
                 counts.update(summary.styles)
-        return counts
+            return counts
+
+        return Counter(self.derived("style-counts", count))

@@ -62,6 +62,10 @@ class FunctionInfo:
     parent: Optional[FunctionInfo]
     calls: list[CallSite] = field(default_factory=list)
     awaits: list[ast.Await] = field(default_factory=list)
+    #: `=` statements directly in this function's body (nested defs have their own).
+    assigns: list[ast.Assign] = field(default_factory=list)
+    #: whether the body itself yields (nested defs, classes and lambdas excluded).
+    yields: bool = False
 
     @property
     def name(self) -> str:
@@ -255,6 +259,8 @@ class _Builder:
                 self._bind_import(node, scope)  # type: ignore[arg-type]
             elif kind is ast.Assign:
                 self._bind_assign(node.targets, node.value, scope, cls)  # type: ignore[attr-defined]
+                if function is not None:
+                    function.assigns.append(node)  # type: ignore[arg-type]
             elif kind is ast.AnnAssign:
                 self._bind_assign([node.target], node.value, scope, cls)  # type: ignore[attr-defined]
             elif kind is ast.Global:
@@ -264,6 +270,9 @@ class _Builder:
             elif kind is ast.Name and not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
                 if not _is_assignment_target(node, parents):  # type: ignore[arg-type]
                     scope.bind(node.id, Binding("other"))  # type: ignore[attr-defined]
+            elif kind is ast.Yield or kind is ast.YieldFrom:
+                if function is not None and scope is function.scope:
+                    function.yields = True
             elif kind is ast.Attribute:
                 if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
                     model.stored_attributes.add(node.attr)  # type: ignore[attr-defined]

@@ -111,6 +111,7 @@ NEW_EVENT_LOOP = "asyncio.new_event_loop"
 SET_EVENT_LOOP = "asyncio.set_event_loop"
 GET_RUNNING_LOOP = "asyncio.get_running_loop"
 GET_EVENT_LOOP_POLICY = "asyncio.get_event_loop_policy"
+SET_EVENT_LOOP_POLICY = "asyncio.set_event_loop_policy"
 
 MOCK = "unittest.mock.Mock"
 MAGIC_MOCK = "unittest.mock.MagicMock"

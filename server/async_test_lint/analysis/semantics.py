@@ -44,6 +44,7 @@ class ClassKind(enum.Enum):
         return self in (ClassKind.PLAIN_TESTCASE, ClassKind.ISOLATED)
 
 
+_LOOP_STATE_HOOKS = ("setUp", "tearDown", "setUpClass", "tearDownClass", "asyncSetUp", "asyncTearDown")
 _SILENT_KINDS = (ClassKind.ASYNC_FRAMEWORK, ClassKind.CUSTOM_RUNNER)
 _MAX_CLASS_DEPTH = 30
 
@@ -155,6 +156,49 @@ class Semantics:
                 return found
         return None
 
+    # -- loop harnesses ----------------------------------------------------------------------
+
+    def manages_loop_state(self, function: Optional[FunctionInfo]) -> bool:
+        """Whether code running `function` restores asyncio's loop policy itself.
+
+        A test, its class's lifecycle (along the bases, also in other files) or the module's
+        `setUpModule`/`tearDownModule` that calls `asyncio.set_event_loop_policy` (directly or
+        as a cleanup) owns the global loop state on purpose: asyncio's own test suite, loop
+        libraries, harnesses. Rules about driving loops by hand stay silent there.
+        """
+        if self._module_restores_loop_policy():
+            return True
+        while function is not None:
+            summary = self._function_summary(function)
+            if summary is not None and summary.restores_loop_policy:
+                return True
+            if function.cls is not None:
+                class_summary = self.class_summary(function.cls)
+                for hook in _LOOP_STATE_HOOKS:
+                    found = self.find_method(class_summary, hook)
+                    if found is not None and found.restores_loop_policy:
+                        return True
+            function = function.parent
+        return False
+
+    def _module_restores_loop_policy(self) -> bool:
+        cached = self.model.cache.get("module-restores-loop-policy")
+        if cached is None:
+            cached = any(
+                self.summary.functions[name].restores_loop_policy
+                for name in ("setUpModule", "tearDownModule")
+                if name in self.summary.functions
+            )
+            self.model.cache["module-restores-loop-policy"] = cached
+        return bool(cached)
+
+    def _function_summary(self, function: FunctionInfo) -> Optional[FunctionSummary]:
+        if function.cls is not None:
+            return self.class_summary(function.cls).methods.get(function.name)
+        if function.parent is None:
+            return self.summary.functions.get(function.name)
+        return None
+
     # -- tests -------------------------------------------------------------------------------
 
     def is_test_method(self, function: FunctionInfo) -> bool:
@@ -250,6 +294,19 @@ class Semantics:
             return None
         return values[0]
 
+    def _nested_functions(self) -> dict[int, list[FunctionInfo]]:
+        """id(function) -> the function itself and every function nested in it, at any depth."""
+        cached = self.model.cache.get("nested-functions")
+        if cached is None:
+            cached = {}
+            for function in self.model.functions:
+                current: Optional[FunctionInfo] = function
+                while current is not None:
+                    cached.setdefault(id(current), []).append(function)
+                    current = current.parent
+            self.model.cache["nested-functions"] = cached
+        return cached
+
     def self_attribute_assignments(self, cls: ClassInfo) -> dict[str, list[ast.expr]]:
         key = f"self-assignments:{id(cls.node)}"
         cached = self.model.cache.get(key)
@@ -261,8 +318,10 @@ class Semantics:
             if not arguments:
                 continue
             receiver = arguments[0].arg
-            for node in ast.walk(method.node):
-                if isinstance(node, ast.Assign):
+            # The method's `=` statements and those of functions nested in it, from the model's
+            # one walk (the same statements `ast.walk(method.node)` would find).
+            for function in self._nested_functions().get(id(method), [method]):
+                for node in function.assigns:
                     for target in node.targets:
                         chain = attribute_chain(target, receiver)
                         if chain is not None and "." not in chain:

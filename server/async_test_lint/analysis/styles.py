@@ -8,7 +8,8 @@ Four styles are told apart, each counted once per test:
   (``asyncio.run``, ``loop.run_until_complete``), directly or through a helper method of its class
   (a sync test of an ``IsolatedAsyncioTestCase`` doing so works and counts as ``isolated``);
 - ``pytest-asyncio``: a pytest test marked ``pytest.mark.asyncio`` (on the function, its class or
-  ``pytestmark``), or an unmarked ``async def`` pytest test;
+  ``pytestmark``); an unmarked ``async def`` test counts for no style (its plugin is configured
+  elsewhere);
 - ``anyio``: a pytest test marked ``pytest.mark.anyio`` or requesting ``anyio_backend``.
 
 The index counts them with local-only class resolution (a summary is made without the index); a
@@ -253,10 +254,9 @@ def _pytest_use(
     if ASYNCIO_MARK in names:
         node = next(expr for expr, name in every if name == ASYNCIO_MARK)
         return StyleUse(PYTEST_ASYNCIO, function, node, f"{function.name} is marked asyncio")
-    if function.is_async:
-        return StyleUse(
-            PYTEST_ASYNCIO, function, function.node, f"async {function.name} is a pytest test"
-        )
+    # An unmarked `async def` test is run by whichever plugin the project configured (pytest-asyncio
+    # in auto mode, anyio, aiohttp's or aiomisc's plugin...): the file alone cannot tell which, so
+    # it counts for no style. Found on real suites: aiohttp's and anyio's own tests.
     return None
 
 

@@ -7,6 +7,7 @@ from typing import Optional
 
 from .model import Binding, ClassInfo, FunctionInfo, SemanticModel
 from .names import (
+    SET_EVENT_LOOP_POLICY,
     ASYNCCONTEXTMANAGER,
     LOOP_BOUND_FACTORIES,
     NEUTRAL_CLASS_DECORATOR_PREFIXES,
@@ -91,13 +92,53 @@ def summarize_function(model: SemanticModel, function: FunctionInfo) -> Function
         drives_loop=loop_driving_call(model, function),
         runs_coroutines=_runs_coroutines(model, function),
         returns_awaitable=not function.is_async and _returns_local_coroutine(model, function),
-        is_async_generator=function.is_async and is_generator(function.node),
-        **_await_facts(function),
+        is_async_generator=function.is_async and function.yields,
+        restores_loop_policy=restores_loop_policy(model, function),
+        **_await_facts(model, function),
     )
 
 
-def _await_facts(function: FunctionInfo) -> dict[str, frozenset[str]]:
-    """`awaited_chains`, `self_calls` and `awaited_names` of a function (see FunctionSummary)."""
+def restores_loop_policy(model: SemanticModel, function: FunctionInfo) -> bool:
+    """`asyncio.set_event_loop_policy(...)` called, or handed to `addCleanup`, in `function`."""
+    for call in function.calls:
+        func = call.node.func
+        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+        if (
+            isinstance(func, ast.Name) or name == "set_event_loop_policy"
+        ) and model.callee_name(call) == SET_EVENT_LOOP_POLICY:
+            return True
+        if (
+            isinstance(func, ast.Attribute)
+            and func.attr in ("addCleanup", "addClassCleanup", "addModuleCleanup")
+            and call.node.args
+            and model.qualified_name(call.node.args[0], call.scope) == SET_EVENT_LOOP_POLICY
+        ):
+            return True
+    return False
+
+
+#: Statements and expressions whose parts may not run: an await below one is not certain.
+_BRANCHING = (ast.If, ast.While, ast.For, ast.AsyncFor, ast.IfExp, ast.BoolOp, ast.ExceptHandler)
+_BRANCHING_MATCH = tuple(getattr(ast, name) for name in ("match_case",) if hasattr(ast, name))
+
+
+def _always_runs(model: SemanticModel, node: ast.AST, function: FunctionInfo) -> bool:
+    """`node` runs whenever `function` runs to the end (a `try` body counts: it is entered)."""
+    parent = model.parents.get(id(node))
+    while parent is not None and parent is not function.node:
+        if isinstance(parent, _BRANCHING) or isinstance(parent, _BRANCHING_MATCH):
+            return False
+        parent = model.parents.get(id(parent))
+    return True
+
+
+def _await_facts(model: SemanticModel, function: FunctionInfo) -> dict[str, frozenset[str]]:
+    """`awaited_chains`, `self_calls` and `awaited_names` of a function (see FunctionSummary).
+
+    Chains and self calls are kept only on the unconditional path: aiohttp's
+    `MultipartResponseWrapper.next` awaits `self.release()` only `if self.stream.at_eof()`, and a
+    test that turns that branch off must not be told its Mock will be awaited there.
+    """
     arguments = [*function.node.args.posonlyargs, *function.node.args.args]
     receiver = arguments[0].arg if function.cls is not None and arguments else None
     chains: set[str] = set()
@@ -109,7 +150,7 @@ def _await_facts(function: FunctionInfo) -> dict[str, frozenset[str]]:
         elif isinstance(value, ast.Name):
             names.add(value.id)
         chain = attribute_chain(value, receiver) if receiver is not None else None
-        if chain is not None:
+        if chain is not None and _always_runs(model, node, function):
             chains.add(chain)
     self_calls: set[str] = set()
     if receiver is not None:
@@ -119,6 +160,7 @@ def _await_facts(function: FunctionInfo) -> dict[str, frozenset[str]]:
                 isinstance(func, ast.Attribute)
                 and isinstance(func.value, ast.Name)
                 and func.value.id == receiver
+                and _always_runs(model, call.node, function)
             ):
                 self_calls.add(func.attr)
     return {

@@ -30,6 +30,9 @@ class FunctionSummary:
     self_calls: frozenset[str] = frozenset()
     #: last names of the calls it awaits: `await x.fetch()` and `await fetch()` give "fetch".
     awaited_names: frozenset[str] = frozenset()
+    #: calls `asyncio.set_event_loop_policy(...)` or registers it as a cleanup: it restores
+    #: asyncio's global loop state itself (a harness that manages loops on purpose).
+    restores_loop_policy: bool = False
 
 
 @dataclass(frozen=True)

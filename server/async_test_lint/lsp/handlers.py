@@ -25,8 +25,8 @@ def initialize(ls: AsyncTestLintServer, params: types.InitializeParams) -> None:
 
 async def initialized(ls: AsyncTestLintServer, params: types.InitializedParams) -> None:
     ls.initialized = True
+    await _pull_configuration(ls)  # first: the first lint waits for it
     await _register_dynamic(ls)
-    await _pull_configuration(ls)
     ls.start_indexing(with_progress=True)
 
 

@@ -48,7 +48,7 @@ from .settings import (
 logger = logging.getLogger(__name__)
 
 NAME = "async-test-lint"
-DEFAULT_DEBOUNCE = 0.01
+DEFAULT_DEBOUNCE = 0.005
 #: how long the user pauses before an open document is re-summarised for the other files' sake.
 SUMMARY_IDLE = 1.0
 CONFIG_WAIT = 1.0
@@ -229,6 +229,8 @@ class AsyncTestLintServer(LanguageServer):
         state.timer = loop.call_later(self.debounce if delay is None else delay, self._start, uri)
 
     def _start(self, uri: str) -> None:
+        if uri not in self.states:
+            return  # closed meanwhile
         state = self.state(uri)
         state.timer = None
         if state.running:
@@ -243,18 +245,21 @@ class AsyncTestLintServer(LanguageServer):
         state = self.state(uri)
         document = self.documents.get(uri)
         started = document.key if document is not None else None
+        failed = False
         try:
             if document is not None:
                 await self.linted(document)
-        except Exception:
+        except Exception as error:
+            failed = True  # logged once; no retry loop: the next edit tries again
             logger.exception("linting %s failed", uri)
+            self.log_once(types.MessageType.Error, f"async-test-lint: linting failed: {error!r}")
         finally:
             state.running = False
             current = self.documents.get(uri)
             if current is not None:
                 linted = state.linted
                 stale = linted is None or linted.generation != self.generation
-                if state.again or (stale and current.key == started):
+                if state.again or (stale and not failed and current.key == started):
                     state.again = False
                     self.schedule(uri, 0)
 

@@ -56,6 +56,8 @@ class AsyncioRunInTest(Rule):
             for method in cls.methods.values():
                 if method.is_async or not _is_test_or_lifecycle(method.name):
                     continue
+                if context.semantics.manages_loop_state(method):
+                    continue  # restores the loop policy itself: drives loops on purpose
                 yield from self._check_method(context, cls, method)
 
     def _check_method(self, context: Context, cls: ClassInfo, method: FunctionInfo) -> Iterator[Diagnostic]:
@@ -286,6 +288,28 @@ class UserTest(unittest.TestCase):
 )
 
 AsyncioRunInTest.valid = (
+    Valid(
+        '''\
+import asyncio
+import unittest
+
+
+def tearDownModule():
+    asyncio.set_event_loop_policy(None)
+
+
+class RunTests(unittest.TestCase):
+    def test_run_returns_the_result(self):
+        async def main():
+            return 42
+
+        self.assertEqual(asyncio.run(main()), 42)
+''',
+        note=(
+            "A module that restores the event-loop policy itself (asyncio's own test suite): it "
+            "drives loops by hand on purpose and owns the global loop state."
+        ),
+    ),
     Valid(
         '''\
 import asyncio

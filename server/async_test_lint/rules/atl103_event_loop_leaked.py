@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from ..analysis.model import CallSite, ClassInfo, FunctionInfo
+from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
 from ..analysis.names import SET_EVENT_LOOP
 from ..analysis.semantics import ClassKind
 from ..model import Diagnostic, Edit, Fix, LazyFix, Position, Safety, TextRange
@@ -27,6 +27,7 @@ from ._loops import (
     opaque_teardown,
     receiver_name,
     resets_current_loop,
+    self_assignments,
     statement_line_insertion,
 )
 from .base import Context, Invalid, Rule, Valid
@@ -268,6 +269,8 @@ class EventLoopLeaked(Rule):
             function = call.function
             if function is None or function.is_async or call.scope is not function.scope:
                 continue
+            if not _owns_loop(context, call, function):
+                continue  # a fixture's or a context manager's loop: its owner resets it
             method = function.enclosing_method()
             if method is not None and method.cls is not None:
                 cls = method.cls
@@ -318,6 +321,52 @@ class EventLoopLeaked(Rule):
                 title, Safety.SAFE, lambda: _insertion_fix(context, statement, text, title)
             ),
         )
+
+
+_LOOP_CLASSES = frozenset(
+    {
+        "asyncio.SelectorEventLoop",
+        "asyncio.ProactorEventLoop",
+        "uvloop.Loop",
+        "uvloop.new_event_loop",
+    }
+)
+
+
+def _makes_loop(context: Context, value: ast.AST | None, scope: Scope) -> bool:
+    if loop_factory(context, value, scope) in (GET, POLICY_GET, NEW):
+        return True
+    return (
+        isinstance(value, ast.Call)
+        and context.model.qualified_name(value.func, scope) in _LOOP_CLASSES
+    )
+
+
+def _owns_loop(context: Context, call: CallSite, function: FunctionInfo) -> bool:
+    """`set_event_loop(x)` where this test code made `x` itself: only then is the reset its job.
+
+    A loop from a parameter (aiohttp's `loop` fixture), a `with loop_context() as loop` block or
+    any other source is reset by whoever made it.
+    """
+    argument = call.node.args[0]
+    if _makes_loop(context, argument, call.scope):
+        return True
+    if isinstance(argument, ast.Name):
+        binding = context.model.resolve_binding(argument.id, call.scope)
+        return (
+            binding is not None
+            and binding.kind == "assign"
+            and _makes_loop(context, binding.node, call.scope)
+        )
+    attribute = is_self_attribute(argument, function)
+    method = function.enclosing_method()
+    if attribute is None or method is None or method.cls is None:
+        return False
+    assignments = self_assignments(context, method.cls).get(attribute, [])
+    return bool(assignments) and all(
+        _makes_loop(context, assignment.value, assignment.method.scope)
+        for assignment in assignments
+    )
 
 
 def _only_self_references(context: Context, cls: ClassInfo, name: str) -> bool:
@@ -682,6 +731,20 @@ class ComputeTest(unittest.TestCase):
 )
 
 EventLoopLeaked.valid = (
+    Valid(
+        """\
+import asyncio
+
+
+def test_default_loop(loop):
+    asyncio.set_event_loop(loop)
+    assert asyncio.get_event_loop() is loop
+""",
+        note=(
+            "The loop comes from a fixture (aiohttp's `loop`), whose teardown resets the current "
+            "loop: only code that made the loop owes the reset."
+        ),
+    ),
     Valid(
         """\
 import asyncio

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 from ..analysis.model import FunctionInfo
 from ..analysis.names import GET_RUNNING_LOOP
+from ..analysis.summary import ModuleSummary
 from ..analysis.semantics import ClassKind
 from ..analysis.styles import PYTEST_ASYNCIO, mark_name
 from ..fixes.imports import reference
@@ -74,6 +75,10 @@ class EventLoopFixture(Rule):
             for function in definitions:
                 yield self._definition(context, function)
         if definitions or _project_defines_fixture(context):
+            return
+        # A request is pytest-asyncio's only where the project visibly uses pytest-asyncio and no
+        # other plugin provides `event_loop` (aio-pika's and aiormq's suites use aiomisc's).
+        if not _uses_pytest_asyncio(context) or _other_provider(context):
             return
         for function in context.model.functions:
             if _fixture_name(context, function) is None and not _is_pytest_test(context, function):
@@ -202,16 +207,41 @@ def _parametrized(context: Context, function: FunctionInfo) -> bool:
     return False
 
 
+#: pytest plugins that provide a fixture named `event_loop` of their own.
+_OTHER_EVENT_LOOP_PROVIDERS = frozenset({"aiomisc", "aiomisc_pytest"})
+
+
+def _imports_any(summary: ModuleSummary, top_level: frozenset[str]) -> bool:
+    return any(name.split(".")[0] in top_level for name in summary.imports.values())
+
+
+def _shows_pytest_asyncio(summary: ModuleSummary) -> bool:
+    return bool(summary.styles.get(PYTEST_ASYNCIO)) or _imports_any(summary, _PYTEST_ASYNCIO)
+
+
 def _uses_pytest_asyncio(context: Context) -> bool:
-    summaries = [context.semantics.summary]
-    if context.semantics.index is not None:
-        summaries.extend(context.semantics.index.summaries())
-    for summary in summaries:
-        if summary.styles.get(PYTEST_ASYNCIO):
-            return True
-        if any(name.split(".")[0] == "pytest_asyncio" for name in summary.imports.values()):
-            return True
-    return False
+    if _shows_pytest_asyncio(context.semantics.summary):
+        return True
+    index = context.semantics.index
+    if index is None:
+        return False
+    return index.derived(
+        "atl209:pytest-asyncio", lambda summaries: any(map(_shows_pytest_asyncio, summaries))
+    )
+
+
+def _other_provider(context: Context) -> bool:
+    """A plugin other than pytest-asyncio (aiomisc's) that defines `event_loop` is in use."""
+    if _imports_any(context.semantics.summary, _OTHER_EVENT_LOOP_PROVIDERS):
+        return True
+    index = context.semantics.index
+    return index is not None and index.derived(
+        "atl209:other-provider",
+        lambda summaries: any(_imports_any(s, _OTHER_EVENT_LOOP_PROVIDERS) for s in summaries),
+    )
+
+
+_PYTEST_ASYNCIO = frozenset({"pytest_asyncio"})
 
 
 def _project_defines_fixture(context: Context) -> bool:
@@ -223,10 +253,11 @@ def _project_defines_fixture(context: Context) -> bool:
     index = context.semantics.index
     if index is None:
         return True  # no project view: a conftest.py we cannot see may define it
-    return any(
-        FIXTURE_NAME in summary.fixtures and summary.path != context.path
-        for summary in index.summaries()
+    definers = index.derived(
+        "atl209:definers",
+        lambda summaries: frozenset(s.path for s in summaries if FIXTURE_NAME in s.fixtures),
     )
+    return bool(definers - {context.path})
 
 
 def _name_range(context: Context, function: FunctionInfo) -> TextRange | ast.AST:
@@ -430,11 +461,55 @@ class TestPing:
 """,
         line=8,
         count=2,
-        note="`usefixtures` on a pytest-style class and a sync test: reported without a fix.",
+        files={
+            "tests/test_stream.py": """\
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_stream():
+    pass
+""",
+        },
+        note=(
+            "`usefixtures` on a pytest-style class and a sync test, in a project whose other tests "
+            "use pytest-asyncio: reported without a fix."
+        ),
     ),
 )
 
 EventLoopFixture.valid = (
+    Valid(
+        """\
+import pytest
+
+
+@pytest.mark.usefixtures("event_loop")
+class TestPublish:
+    async def test_publish(self, event_loop):
+        assert event_loop.is_running()
+""",
+        files={
+            "tests/conftest.py": """\
+import pytest
+from aiomisc import entrypoint
+
+pytest_plugins = ("aiomisc",)
+""",
+            "tests/test_other.py": """\
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_other():
+    pass
+""",
+        },
+        note=(
+            "aiomisc's pytest plugin provides its own `event_loop` fixture (aio-pika's and "
+            "aiormq's suites): requests are not pytest-asyncio's."
+        ),
+    ),
     Valid(
         """\
 import asyncio

@@ -57,8 +57,8 @@ class BlockingSleepInAsyncTest(Rule):
             function = site.function
             if function is None or not function.is_async or site.scope is not function.scope:
                 continue
-            if site.awaited:
-                continue
+            if site.awaited or semantics.manages_loop_state(function):
+                continue  # a loop harness blocks its loop on purpose (asyncio's timeout tests)
             message = (
                 f"time.sleep() blocks the event loop in {where(function)}: "
                 "use await asyncio.sleep()"
@@ -229,6 +229,28 @@ async def test_server(server):
 )
 
 BlockingSleepInAsyncTest.valid = (
+    Valid(
+        '''\
+import asyncio
+import time
+import unittest
+
+
+class TimeoutTests(unittest.IsolatedAsyncioTestCase):
+    def setUp(self):
+        self.addCleanup(asyncio.set_event_loop_policy, None)
+
+    async def test_slow_callback_is_cancelled(self):
+        with self.assertRaises(TimeoutError):
+            async with asyncio.timeout(0.01):
+                time.sleep(0.02)  # block the loop on purpose: the timeout fires late
+                await asyncio.sleep(1)
+''',
+        note=(
+            "A loop harness that restores the event-loop policy itself and blocks its loop on "
+            "purpose (asyncio's timeout tests)."
+        ),
+    ),
     Valid(
         """\
 import asyncio

@@ -561,6 +561,43 @@ class NotifierTest(unittest.IsolatedAsyncioTestCase):
 
 SyncMockAwaited.valid = (
     Valid(
+        '''\
+import unittest
+from unittest import mock
+
+from app.multipart import ResponseWrapper
+
+
+class WrapperTest(unittest.IsolatedAsyncioTestCase):
+    async def test_next(self):
+        wrapper = ResponseWrapper(mock.Mock(), mock.Mock())
+        wrapper.stream.next = mock.AsyncMock(return_value=b"")
+        wrapper.stream.at_eof.return_value = False
+        await wrapper.next()
+''',
+        files={
+            "app/multipart.py": '''\
+class ResponseWrapper:
+    def __init__(self, resp, stream):
+        self.resp = resp
+        self.stream = stream
+
+    async def next(self):
+        item = await self.stream.next()
+        if self.stream.at_eof():
+            await self.release()
+        return item
+
+    async def release(self):
+        await self.resp.release()
+''',
+        },
+        note=(
+            "The Mock is awaited only on a branch the test turns off (aiohttp's multipart "
+            "tests): only awaits on a method's unconditional path count."
+        ),
+    ),
+    Valid(
         """\
 import unittest
 from unittest.mock import AsyncMock, MagicMock
