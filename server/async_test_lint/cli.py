@@ -187,6 +187,9 @@ class CheckOptions:
 
 
 def run_check(args: argparse.Namespace) -> int:
+    from .engine import freeze_startup_objects
+
+    freeze_startup_objects()
     stdin = _stdin_filename(args)
     options = CheckOptions(
         paths=(stdin,) if stdin is not None else tuple(args.paths) or (Path("."),),

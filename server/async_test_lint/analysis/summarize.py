@@ -237,7 +237,6 @@ def summarize_class(model: SemanticModel, cls: ClassInfo) -> ClassSummary:
         bases=bases,
         methods=methods,
         custom_runner=_has_custom_runner(model, cls),
-        awaited_attributes=frozenset(_awaited_attributes(cls)),
         init_parameters=_init_parameters(cls),
         is_async_context_manager="__aenter__" in cls.methods and "__enter__" not in cls.methods,
         loop_bound_attributes=_loop_bound_attributes(model, cls),
@@ -294,21 +293,6 @@ def attribute_chain(expr: ast.expr, receiver: str) -> Optional[str]:
     if isinstance(expr, ast.Name) and expr.id == receiver and parts:
         return ".".join(reversed(parts))
     return None
-
-
-def _awaited_attributes(cls: ClassInfo) -> set[str]:
-    awaited: set[str] = set()
-    for method in cls.methods.values():
-        arguments = [*method.node.args.posonlyargs, *method.node.args.args]
-        if not arguments:
-            continue
-        receiver = arguments[0].arg
-        for node in method.awaits:
-            value = node.value.func if isinstance(node.value, ast.Call) else node.value
-            chain = attribute_chain(value, receiver)
-            if chain is not None:
-                awaited.add(chain)
-    return awaited
 
 
 def _init_parameters(cls: ClassInfo) -> tuple[tuple[str, Optional[str]], ...]:

@@ -44,8 +44,6 @@ class ClassSummary:
     #: overrides unittest's running machinery, has a custom metaclass, __init_subclass__, or a class
     #: decorator that may rewrite methods: its tests run in a way this analysis does not model.
     custom_runner: bool = False
-    #: attribute chains the methods await: `await self.repo.get()` gives "repo.get".
-    awaited_attributes: frozenset[str] = frozenset()
     #: `__init__` parameters (in order) and the attribute each is stored in, if any.
     init_parameters: tuple[tuple[str, Optional[str]], ...] = ()
     is_async_context_manager: bool = False
