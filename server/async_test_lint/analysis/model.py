@@ -62,6 +62,8 @@ class FunctionInfo:
     parent: Optional[FunctionInfo]
     calls: list[CallSite] = field(default_factory=list)
     awaits: list[ast.Await] = field(default_factory=list)
+    #: `x.attr` reads in the body (lambdas included, nested defs excluded).
+    attribute_loads: list[ast.Attribute] = field(default_factory=list)
     #: `=` statements directly in this function's body (nested defs have their own).
     assigns: list[ast.Assign] = field(default_factory=list)
     #: whether the body itself yields (nested defs, classes and lambdas excluded).
@@ -242,6 +244,9 @@ class _Builder:
             kind = type(node)
             if kind is ast.Call:
                 self._record_call(node, scope, function, cls, awaited)  # type: ignore[arg-type]
+            elif kind is ast.Attribute:
+                if function is not None and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                    function.attribute_loads.append(node)  # type: ignore[arg-type]
             elif kind is ast.Await:
                 awaited.add(id(node.value))  # type: ignore[attr-defined]
                 if function is not None:

@@ -271,19 +271,36 @@ def _self_uses(context: Context, function: FunctionInfo, attribute: str, value: 
     values = context.semantics.self_attribute_assignments(cls).get(attribute, [])
     if len(values) != 1 or values[0] is not value:
         return None
-    uses: list[tuple[FunctionInfo, ast.expr]] = []
-    for method in context.model.functions:
-        if class_of_function(method) is not cls:
-            continue
-        for node in _own_nodes(method):
-            if (
-                isinstance(node, ast.Attribute)
-                and isinstance(node.ctx, ast.Load)
-                and node.attr == attribute
-                and receiver_chain(node, method, context.semantics) == attribute
-            ):
-                uses.append((method, node))
-    return uses
+    return [
+        (method, node)
+        for method, node in _attribute_loads(context, cls).get(attribute, ())
+        if receiver_chain(node, method, context.semantics) == attribute
+    ]
+
+
+def _attribute_loads(
+    context: Context, cls: ClassInfo
+) -> dict[str, list[tuple[FunctionInfo, ast.Attribute]]]:
+    """Attribute loads in the functions of `cls` (methods and functions nested in them), by
+    name: built once per class, since every mock stored on `self` asks."""
+    key = f"atl401:attribute-loads:{id(cls.node)}"
+    cached = context.model.cache.get(key)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    by_class = context.model.cache.get("atl401:functions-by-class")
+    if by_class is None:
+        by_class = {}
+        for function in context.model.functions:
+            owner = class_of_function(function)
+            if owner is not None:
+                by_class.setdefault(id(owner.node), []).append(function)
+        context.model.cache["atl401:functions-by-class"] = by_class
+    loads: dict[str, list[tuple[FunctionInfo, ast.Attribute]]] = {}
+    for method in by_class.get(id(cls.node), ()):
+        for node in method.attribute_loads:
+            loads.setdefault(node.attr, []).append((method, node))
+    context.model.cache[key] = loads
+    return loads
 
 
 def _own_nodes(function: FunctionInfo) -> Iterator[ast.AST]:
