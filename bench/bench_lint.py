@@ -26,8 +26,8 @@ from typing import Callable
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "server"))
 
-from async_test_lint.engine import lint  # noqa: E402
-from async_test_lint.model import Settings  # noqa: E402
+from async_test_lint.engine import lint
+from async_test_lint.model import Settings
 
 HEADER = '''\
 """Generated benchmark module: realistic async tests, broken and correct."""

@@ -39,9 +39,20 @@ def download() -> None:
     names = ",".join(name for name, _ in wanted)
     subprocess.run(
         [
-            sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", names,
-            "--ignore-requires-python", "--require-hashes", "--quiet",
-            "--dest", str(SDISTS), "--requirement", str(REQUIREMENTS),
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--no-binary",
+            names,
+            "--ignore-requires-python",
+            "--require-hashes",
+            "--quiet",
+            "--dest",
+            str(SDISTS),
+            "--requirement",
+            str(REQUIREMENTS),
         ],
         check=True,
     )
@@ -64,7 +75,9 @@ def _normalise(name: str) -> str:
 def _find_sdist(name: str, version: str) -> Path | None:
     for candidate in SDISTS.glob("*"):
         stem = candidate.name.lower()
-        if stem.startswith(f"{_normalise(name)}-{version}") or stem.startswith(f"{name.lower()}-{version}"):
+        if stem.startswith(f"{_normalise(name)}-{version}") or stem.startswith(
+            f"{name.lower()}-{version}"
+        ):
             return candidate
     return None
 
@@ -95,7 +108,7 @@ def _extract(archive: Path, target: Path) -> None:
             if sys.version_info >= (3, 12):
                 bundle.extractall(staging, filter="data")
             else:
-                bundle.extractall(staging)  # noqa: S202 - pinned, hash-checked archives
+                bundle.extractall(staging)
     staging.rename(target)
 
 
@@ -112,7 +125,9 @@ def python_files(folder: Path) -> Iterator[Path]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--list", action="store_true", help="print the project folders")
     args = parser.parse_args()
     if not args.list:

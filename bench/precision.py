@@ -24,11 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from corpus import project_folders, python_files  # noqa: E402
-
-from async_test_lint.engine import index_sources, lint  # noqa: E402
-from async_test_lint.model import Settings  # noqa: E402
-from async_test_lint.source import SourceDecodeError, decode_source  # noqa: E402
+from async_test_lint.engine import index_sources, lint
+from async_test_lint.model import Settings
+from async_test_lint.source import SourceDecodeError, decode_source
+from corpus import project_folders, python_files
 
 
 def _read(path: Path) -> str | None:
@@ -71,8 +70,12 @@ def review(folder: Path, context_lines: int = 3) -> tuple[list[dict[str, object]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / ".corpus" / "diagnostics.json")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--out", type=Path, default=Path(__file__).parent / ".corpus" / "diagnostics.json"
+    )
     parser.add_argument("--project", action="append", default=[], help="only these project folders")
     args = parser.parse_args()
     everything: list[dict[str, object]] = []
@@ -89,12 +92,18 @@ def main() -> None:
         everything.extend(found)
         by_rule.update(str(item["code"]) for item in found)
         codes = Counter(str(item["code"]) for item in found)
-        print(f"{folder.name:28} {files:5} files {len(found):4} diagnostics {dict(sorted(codes.items()))}")
+        print(
+            f"{folder.name:28} {files:5} files {len(found):4} diagnostics "
+            f"{dict(sorted(codes.items()))}"
+        )
         for crash in crashes:
             print(f"  CRASH {crash}")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(everything, indent=1), encoding="utf-8")
-    print(f"total {len(everything)} diagnostics in {time.perf_counter() - started:.1f}s: {dict(sorted(by_rule.items()))}")
+    print(
+        f"total {len(everything)} diagnostics in {time.perf_counter() - started:.1f}s: "
+        f"{dict(sorted(by_rule.items()))}"
+    )
     print(f"written to {args.out}")
 
 

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from async_test_lint.engine import fix, index_sources, lint
 from async_test_lint.model import DEFAULT_TARGET, Settings
 from async_test_lint.rules import Invalid, Rule, Valid, all_rules
@@ -51,7 +50,9 @@ def test_invalid_example_is_reported(rule: type[Rule], example: Invalid) -> None
     result = lint(example.code, example.path, settings, index)
     assert not result.failures
     own = [d for d in result.diagnostics if d.code == rule.code]
-    assert len(own) == example.count, [(d.code, d.range.start.line + 1, d.message) for d in result.diagnostics]
+    assert len(own) == example.count, [
+        (d.code, d.range.start.line + 1, d.message) for d in result.diagnostics
+    ]
     assert own[0].range.start.line + 1 == example.line
     for diagnostic in own:
         assert diagnostic.message and diagnostic.range.start <= diagnostic.range.end
@@ -67,7 +68,11 @@ def test_fix_gives_the_expected_text(rule: type[Rule], example: Invalid) -> None
     index = index_sources(dict(example.files), settings)
     fixed = fix(example.code, example.path, settings, index, unsafe=True)
     assert fixed.text == example.fixed
-    assert not [d for d in lint(fixed.text, example.path, settings, index).diagnostics if d.code == rule.code]
+    assert not [
+        d
+        for d in lint(fixed.text, example.path, settings, index).diagnostics
+        if d.code == rule.code
+    ]
     again = fix(fixed.text, example.path, settings, index, unsafe=True)
     assert again.text == fixed.text and again.applied == 0
 

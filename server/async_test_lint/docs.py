@@ -56,7 +56,10 @@ def rule_markdown(rule: type[Rule]) -> str:
         sections += ["## Example", _code_block(before)]
     if after:
         sections += ["## Use instead", _code_block(after)]
-    sections += ["## Fix safety", _fix_line(rule) if rule.fix_safety else rule.fix_notes or "No automatic fix."]
+    sections += [
+        "## Fix safety",
+        _fix_line(rule) if rule.fix_safety else rule.fix_notes or "No automatic fix.",
+    ]
     return "\n\n".join(sections) + "\n"
 
 

@@ -12,10 +12,9 @@ import re
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import PurePath, PurePosixPath
-from typing import Optional
 
 from .analysis.index import ProjectIndex, module_name_for
 from .analysis.model import SemanticModel
@@ -45,8 +44,11 @@ logger = logging.getLogger(__name__)
 SYNTAX_ERROR_CODE = "ATL001"
 SYNTAX_ERROR_NAME = "syntax-error"
 MAX_FIX_PASSES = 10
+DEFAULT_SETTINGS = Settings()
 
-_NOQA = re.compile(r"#\s*noqa(?::[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?", re.I)
+_NOQA = re.compile(
+    r"#\s*noqa(?::[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?", re.I
+)
 _CODE = re.compile(r"[A-Za-z]+[0-9]+")
 
 
@@ -103,20 +105,20 @@ class Analysis:
     model: SemanticModel
 
 
-def module_name(path: Optional[str], settings: Settings) -> str:
+def module_name(path: str | None, settings: Settings) -> str:
     if path is None:
         return "__main__"
     return module_name_for(path, settings.project_root)
 
 
-def analyse(source: str, path: Optional[str], settings: Settings) -> Analysis | SyntaxProblem:
+def analyse(source: str, path: str | None, settings: Settings) -> Analysis | SyntaxProblem:
     parsed = parse_python(source)
     if isinstance(parsed, SyntaxProblem):
         return parsed
     return Analysis(parsed, SemanticModel(parsed, module_name(path, settings), path))
 
 
-def summarize(source: str, path: str, settings: Settings) -> Optional[ModuleSummary]:
+def summarize(source: str, path: str, settings: Settings) -> ModuleSummary | None:
     """The index entry for a file, or None when it does not parse."""
     analysis = analyse(source, path, settings)
     if isinstance(analysis, SyntaxProblem):
@@ -136,9 +138,9 @@ def index_sources(files: Mapping[str, str], settings: Settings) -> ProjectIndex:
 
 def lint(
     source: str,
-    path: Optional[str] = None,
-    settings: Settings = Settings(),
-    index: Optional[ProjectIndex] = None,
+    path: str | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+    index: ProjectIndex | None = None,
 ) -> LintResult:
     """Every diagnostic of the enabled rules for `source`, each carrying its (lazy) fix."""
     with _collector_paused():
@@ -146,7 +148,7 @@ def lint(
 
 
 def _lint(
-    source: str, path: Optional[str], settings: Settings, index: Optional[ProjectIndex]
+    source: str, path: str | None, settings: Settings, index: ProjectIndex | None
 ) -> LintResult:
     extra_ignores = per_file_ignores(path, settings)
     analysis = analyse(source, path, settings)
@@ -171,36 +173,39 @@ def _lint(
     return LintResult(tuple(kept), tuple(failures))
 
 
-def enabled_rules(settings: Settings, extra_ignores: frozenset[str] = frozenset()) -> list[type[Rule]]:
+def enabled_rules(
+    settings: Settings, extra_ignores: frozenset[str] = frozenset()
+) -> list[type[Rule]]:
     return [
         rule
         for rule in all_rules()
-        if settings.is_enabled(rule.code, extra_ignores) and rule.applies_to(settings.target_version)
+        if settings.is_enabled(rule.code, extra_ignores)
+        and rule.applies_to(settings.target_version)
     ]
 
 
-def per_file_ignores(path: Optional[str], settings: Settings) -> frozenset[str]:
+def per_file_ignores(path: str | None, settings: Settings) -> frozenset[str]:
     if path is None or not settings.per_file_ignores:
         return frozenset()
     relative = _relative_posix(path, settings.project_root)
     ignored: set[str] = set()
     for pattern, codes in settings.per_file_ignores:
-        if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(PurePosixPath(relative).name, pattern):
+        if fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(
+            PurePosixPath(relative).name, pattern
+        ):
             ignored |= codes
     return frozenset(ignored)
 
 
-def _relative_posix(path: str, root: Optional[str]) -> str:
+def _relative_posix(path: str, root: str | None) -> str:
     pure = PurePath(path)
     if root is not None:
-        try:
+        with suppress(ValueError):
             pure = pure.relative_to(root)
-        except ValueError:
-            pass
     return pure.as_posix()
 
 
-def _failure(rule: type[Rule], path: Optional[str], error: Exception) -> RuleFailure:
+def _failure(rule: type[Rule], path: str | None, error: Exception) -> RuleFailure:
     where = path or "<unsaved document>"
     logger.error("rule %s failed on %s:\n%s", rule.code, where, traceback.format_exc())
     return RuleFailure(rule.code, where, f"{type(error).__name__}: {error}")
@@ -227,7 +232,7 @@ def _dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
     return unique
 
 
-def noqa_codes(line: str) -> Optional[frozenset[str]]:
+def noqa_codes(line: str) -> frozenset[str] | None:
     """None when the line has no `# noqa`; an empty set for a bare `# noqa` (everything)."""
     match = _NOQA.search(line)
     if match is None:
@@ -257,7 +262,7 @@ def _validated(diagnostic: Diagnostic, parsed: ParsedSource) -> Diagnostic:
         return diagnostic
     text, lines, code = parsed.text, parsed.lines, diagnostic.code
 
-    def build() -> Optional[Fix]:
+    def build() -> Fix | None:
         try:
             fix = lazy.get()
         except Exception:
@@ -293,15 +298,15 @@ class FixResult:
     remaining: Sequence[Diagnostic]
 
 
-def allowed(safety: Optional[Safety], unsafe: bool) -> bool:
+def allowed(safety: Safety | None, unsafe: bool) -> bool:
     return safety is Safety.SAFE or (unsafe and safety is Safety.UNSAFE)
 
 
 def fix(
     source: str,
-    path: Optional[str] = None,
-    settings: Settings = Settings(),
-    index: Optional[ProjectIndex] = None,
+    path: str | None = None,
+    settings: Settings = DEFAULT_SETTINGS,
+    index: ProjectIndex | None = None,
     *,
     unsafe: bool = False,
     max_passes: int = MAX_FIX_PASSES,
@@ -352,8 +357,10 @@ def _conflicts(a: TextRange, b: TextRange) -> bool:
     if a.overlaps(b):
         return True
     # Two insertions (or an insertion at a replaced range's edge) at one point: order is unclear.
-    return a.start == b.start or (a.start == a.end and b.start <= a.start <= b.end) or (
-        b.start == b.end and a.start <= b.start <= a.end
+    return (
+        a.start == b.start
+        or (a.start == a.end and b.start <= a.start <= b.end)
+        or (b.start == b.end and a.start <= b.start <= a.end)
     )
 
 

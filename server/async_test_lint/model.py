@@ -149,8 +149,9 @@ class Settings:
     per_file_ignores: tuple[tuple[str, frozenset[str]], ...] = ()
     exclude: tuple[str, ...] = ()
     target_version: tuple[int, int] = DEFAULT_TARGET
-    #: the folder of the pyproject.toml these settings came from; per-file patterns are relative to it.
-    project_root: Optional[str] = None
+    #: the folder of the pyproject.toml these settings came from (per-file patterns are relative
+    #: to it).
+    project_root: str | None = None
 
     def is_enabled(self, code: str, file_ignores: frozenset[str] = frozenset()) -> bool:
         """Selected and not ignored (the more specific selector wins; a tie goes to ignore).

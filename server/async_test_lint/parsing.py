@@ -22,7 +22,8 @@ from .model import Position, TextRange
 from .source import BOM, LineIndex
 
 _NEWER_SYNTAX_HINT = re.compile(
-    r"^[ \t]*(?:type[ \t]+\w|match[ \t(\[{]|case[ \t]|except[ \t]*\*|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|class[ \t]+\w+[ \t]*\[)"
+    r"^[ \t]*(?:type[ \t]+\w|match[ \t(\[{]|case[ \t]|except[ \t]*\*"
+    r"|(?:async[ \t]+)?def[ \t]+\w+[ \t]*\[|class[ \t]+\w+[ \t]*\[)"
     r"|\b[fFtT][rR]?['\"]|\b[rR][fFtT]['\"]",
     re.MULTILINE,
 )

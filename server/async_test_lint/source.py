@@ -1,8 +1,8 @@
 """Source text: decoding bytes as Python does, and positions in code points.
 
-Lines are split only on `\\r\\n`, `\\r` and `\\n`, exactly as CPython's tokenizer does; form feed and
-U+2028 are ordinary characters. `ast` reports columns as UTF-8 byte offsets; everything above this
-module speaks code points.
+Lines are split only on `\\r\\n`, `\\r` and `\\n`, exactly as CPython's tokenizer does; form feed
+and U+2028 are ordinary characters. `ast` reports columns as UTF-8 byte offsets; everything above
+this module speaks code points.
 """
 
 from __future__ import annotations

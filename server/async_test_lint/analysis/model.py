@@ -11,7 +11,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 from ..parsing import ParsedSource
 from .names import BUILTIN_NAMES, canonical
@@ -24,20 +24,20 @@ class Binding:
     """One way a name gets a value in a scope."""
 
     kind: str  # "import", "function", "class", "assign", "param", "other"
-    qualified_name: Optional[str] = None  # for imports, and defs at module level
-    node: Optional[ast.AST] = None  # the def/class node, or the assigned value
-    function: Optional[FunctionInfo] = None
-    cls: Optional[ClassInfo] = None
+    qualified_name: str | None = None  # for imports, and defs at module level
+    node: ast.AST | None = None  # the def/class node, or the assigned value
+    function: FunctionInfo | None = None
+    cls: ClassInfo | None = None
 
 
 @dataclass
 class Scope:
     kind: str  # "module", "class", "function"
-    parent: Optional[Scope]
+    parent: Scope | None
     bindings: dict[str, list[Binding]] = field(default_factory=dict)
     globals: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
-    qualname: Optional[str] = None  # for class scopes: the class's dotted name in the module
+    qualname: str | None = None  # for class scopes: the class's dotted name in the module
 
     def bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -47,8 +47,8 @@ class Scope:
 class CallSite:
     node: ast.Call
     scope: Scope
-    function: Optional[FunctionInfo]
-    cls: Optional[ClassInfo]
+    function: FunctionInfo | None
+    cls: ClassInfo | None
     parent: ast.AST
     awaited: bool
 
@@ -58,8 +58,8 @@ class FunctionInfo:
     node: FunctionNode
     scope: Scope  # the function's own scope
     parent_scope: Scope
-    cls: Optional[ClassInfo]  # set when the function is directly a method
-    parent: Optional[FunctionInfo]
+    cls: ClassInfo | None  # set when the function is directly a method
+    parent: FunctionInfo | None
     calls: list[CallSite] = field(default_factory=list)
     awaits: list[ast.Await] = field(default_factory=list)
     #: `x.attr` reads in the body (lambdas included, nested defs excluded).
@@ -77,9 +77,9 @@ class FunctionInfo:
     def is_async(self) -> bool:
         return isinstance(self.node, ast.AsyncFunctionDef)
 
-    def enclosing_method(self) -> Optional[FunctionInfo]:
+    def enclosing_method(self) -> FunctionInfo | None:
         """The method this function is (or is nested in), if any."""
-        function: Optional[FunctionInfo] = self
+        function: FunctionInfo | None = self
         while function is not None and function.cls is None:
             function = function.parent
         return function
@@ -103,7 +103,7 @@ class ClassInfo:
 class SemanticModel:
     """The facts of one module; rules query it instead of walking the tree themselves."""
 
-    def __init__(self, parsed: ParsedSource, module_name: str, path: Optional[str]) -> None:
+    def __init__(self, parsed: ParsedSource, module_name: str, path: str | None) -> None:
         self.parsed = parsed
         self.tree = parsed.tree
         self.module_name = module_name
@@ -121,15 +121,15 @@ class SemanticModel:
         self.parents: dict[int, ast.AST] = {}
         #: per-model memo for derived facts (keyed by the deriving function's purpose).
         self.cache: dict[str, Any] = {}
-        self._qualified_names: dict[tuple[int, int], tuple[ast.AST, Scope, Optional[str]]] = {}
+        self._qualified_names: dict[tuple[int, int], tuple[ast.AST, Scope, str | None]] = {}
         _Builder(self).build()
 
     # -- lookups -------------------------------------------------------------------------------
 
-    def class_of(self, node: ast.ClassDef) -> Optional[ClassInfo]:
+    def class_of(self, node: ast.ClassDef) -> ClassInfo | None:
         return self._class_by_node.get(id(node))
 
-    def function_of(self, node: ast.AST) -> Optional[FunctionInfo]:
+    def function_of(self, node: ast.AST) -> FunctionInfo | None:
         return self._function_by_node.get(id(node))
 
     def calls_named(self, *names: str) -> Iterator[CallSite]:
@@ -137,14 +137,14 @@ class SemanticModel:
         for name in names:
             yield from self.calls_by_name.get(name, ())
 
-    def parent(self, node: ast.AST) -> Optional[ast.AST]:
+    def parent(self, node: ast.AST) -> ast.AST | None:
         return self.parents.get(id(node))
 
     # -- name resolution ---------------------------------------------------------------------
 
-    def lookup(self, name: str, scope: Scope) -> Optional[list[Binding]]:
+    def lookup(self, name: str, scope: Scope) -> list[Binding] | None:
         """The bindings `name` refers to from `scope` (Python's LEGB rule), None if unknown."""
-        current: Optional[Scope] = scope
+        current: Scope | None = scope
         first = True
         while current is not None:
             if name in current.globals and current is not self.module_scope:
@@ -155,7 +155,7 @@ class SemanticModel:
             current = current.parent
         return None
 
-    def resolve_binding(self, name: str, scope: Scope) -> Optional[Binding]:
+    def resolve_binding(self, name: str, scope: Scope) -> Binding | None:
         """The single binding of `name`, or None when unbound, ambiguous or unknowable."""
         bindings = self.lookup(name, scope)
         if not bindings:
@@ -169,7 +169,7 @@ class SemanticModel:
             return first
         return None
 
-    def qualified_name(self, expr: ast.AST, scope: Scope, _depth: int = 0) -> Optional[str]:
+    def qualified_name(self, expr: ast.AST, scope: Scope, _depth: int = 0) -> str | None:
         """The canonical qualified name `expr` refers to, or None when it cannot be known."""
         if _depth == 0:
             # Memoised per (node, scope): the bindings are complete once the model is built.
@@ -183,7 +183,7 @@ class SemanticModel:
             return found
         return self._qualified_name(expr, scope, _depth)
 
-    def _qualified_name(self, expr: ast.AST, scope: Scope, _depth: int) -> Optional[str]:
+    def _qualified_name(self, expr: ast.AST, scope: Scope, _depth: int) -> str | None:
         if _depth > 8:
             return None
         if isinstance(expr, ast.Name):
@@ -201,7 +201,7 @@ class SemanticModel:
             return None if base is None else canonical(f"{base}.{expr.attr}")
         return None
 
-    def _binding_name(self, binding: Binding, scope: Scope, depth: int) -> Optional[str]:
+    def _binding_name(self, binding: Binding, scope: Scope, depth: int) -> str | None:
         if binding.qualified_name is not None:
             return binding.qualified_name
         if binding.kind == "assign" and isinstance(binding.node, (ast.Name, ast.Attribute)):
@@ -209,14 +209,14 @@ class SemanticModel:
             return self.qualified_name(binding.node, scope, depth + 1)
         return None
 
-    def callee_name(self, call: CallSite) -> Optional[str]:
+    def callee_name(self, call: CallSite) -> str | None:
         return self.qualified_name(call.node.func, call.scope)
 
     def source_of(self, node: ast.AST) -> str:
         return self.parsed.source_of(node)
 
 
-def _terminal_name(func: ast.expr) -> Optional[str]:
+def _terminal_name(func: ast.expr) -> str | None:
     if isinstance(func, ast.Name):
         return func.id
     if isinstance(func, ast.Attribute):
@@ -232,7 +232,7 @@ class _Builder:
 
     def build(self) -> None:
         model = self.model
-        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]] = [
+        stack: list[tuple[ast.AST, Scope, FunctionInfo | None, ClassInfo | None]] = [
             (child, model.module_scope, None, None) for child in reversed(model.tree.body)
         ]
         for statement in model.tree.body:
@@ -299,8 +299,8 @@ class _Builder:
         self,
         node: ast.Call,
         scope: Scope,
-        function: Optional[FunctionInfo],
-        cls: Optional[ClassInfo],
+        function: FunctionInfo | None,
+        cls: ClassInfo | None,
         awaited: set[int],
     ) -> None:
         model = self.model
@@ -313,7 +313,7 @@ class _Builder:
             function.calls.append(site)
 
     def _bind_assign(
-        self, targets: list[ast.expr], value: Optional[ast.expr], scope: Scope, cls: Optional[ClassInfo]
+        self, targets: list[ast.expr], value: ast.expr | None, scope: Scope, cls: ClassInfo | None
     ) -> None:
         for target in targets:
             if isinstance(target, ast.Name):
@@ -341,7 +341,7 @@ class _Builder:
             qualified = None if base is None else canonical(f"{base}.{alias.name}")
             scope.bind(local, Binding("import", qualified) if qualified else Binding("other"))
 
-    def _import_base(self, node: ast.ImportFrom) -> Optional[str]:
+    def _import_base(self, node: ast.ImportFrom) -> str | None:
         if not node.level:
             return node.module
         package = self.model.module_name.split(".")
@@ -358,9 +358,9 @@ class _Builder:
         self,
         node: FunctionNode,
         scope: Scope,
-        function: Optional[FunctionInfo],
-        cls: Optional[ClassInfo],
-        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]],
+        function: FunctionInfo | None,
+        cls: ClassInfo | None,
+        stack: list[tuple[ast.AST, Scope, FunctionInfo | None, ClassInfo | None]],
     ) -> None:
         model = self.model
         method_of = cls if scope.kind == "class" else None
@@ -387,9 +387,9 @@ class _Builder:
         self,
         node: ast.Lambda,
         scope: Scope,
-        function: Optional[FunctionInfo],
-        cls: Optional[ClassInfo],
-        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]],
+        function: FunctionInfo | None,
+        cls: ClassInfo | None,
+        stack: list[tuple[ast.AST, Scope, FunctionInfo | None, ClassInfo | None]],
     ) -> None:
         lambda_scope = Scope("lambda", scope)
         self._bind_parameters(node.args, lambda_scope)
@@ -404,8 +404,8 @@ class _Builder:
         self,
         node: ast.ClassDef,
         scope: Scope,
-        function: Optional[FunctionInfo],
-        stack: list[tuple[ast.AST, Scope, Optional[FunctionInfo], Optional[ClassInfo]]],
+        function: FunctionInfo | None,
+        stack: list[tuple[ast.AST, Scope, FunctionInfo | None, ClassInfo | None]],
     ) -> None:
         model = self.model
         enclosing = _enclosing_class_qualname(scope)
@@ -435,7 +435,7 @@ class _Builder:
             scope.bind(argument.arg, Binding("param"))
 
 
-def _enclosing_class_qualname(scope: Scope) -> Optional[str]:
+def _enclosing_class_qualname(scope: Scope) -> str | None:
     return scope.qualname if scope.kind == "class" else None
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import ast
 import enum
-from typing import Optional, Union
+from typing import Union
 
 from .index import ProjectIndex
 from .model import CallSite, ClassInfo, FunctionInfo, Scope, SemanticModel
@@ -44,13 +44,20 @@ class ClassKind(enum.Enum):
         return self in (ClassKind.PLAIN_TESTCASE, ClassKind.ISOLATED)
 
 
-_LOOP_STATE_HOOKS = ("setUp", "tearDown", "setUpClass", "tearDownClass", "asyncSetUp", "asyncTearDown")
+_LOOP_STATE_HOOKS = (
+    "setUp",
+    "tearDown",
+    "setUpClass",
+    "tearDownClass",
+    "asyncSetUp",
+    "asyncTearDown",
+)
 _SILENT_KINDS = (ClassKind.ASYNC_FRAMEWORK, ClassKind.CUSTOM_RUNNER)
 _MAX_CLASS_DEPTH = 30
 
 
 class Semantics:
-    def __init__(self, model: SemanticModel, index: Optional[ProjectIndex] = None) -> None:
+    def __init__(self, model: SemanticModel, index: ProjectIndex | None = None) -> None:
         self.model = model
         self.index = index
         self.summary: ModuleSummary = summarize_module(model)
@@ -76,7 +83,7 @@ class Semantics:
             cached = self._kinds[key] = self._summary_kind(summary, cls.name, 0)
         return cached
 
-    def find_class(self, qualified_name: str) -> Optional[ClassSummary]:
+    def find_class(self, qualified_name: str) -> ClassSummary | None:
         local_prefix = f"{self.model.module_name}."
         if qualified_name.startswith(local_prefix):
             local = self.summary.classes.get(qualified_name[len(local_prefix) :])
@@ -87,7 +94,7 @@ class Semantics:
         found = self.index.resolve(qualified_name, exclude_path=self.model.path)
         return found if isinstance(found, ClassSummary) else None
 
-    def find_function(self, qualified_name: str) -> Optional[FunctionSummary]:
+    def find_function(self, qualified_name: str) -> FunctionSummary | None:
         local_prefix = f"{self.model.module_name}."
         if qualified_name.startswith(local_prefix):
             rest = qualified_name[len(local_prefix) :]
@@ -104,7 +111,7 @@ class Semantics:
         found = self.index.resolve(qualified_name, exclude_path=self.model.path)
         return found if isinstance(found, FunctionSummary) else None
 
-    def kind_of_name(self, qualified_name: Optional[str], depth: int = 0) -> ClassKind:
+    def kind_of_name(self, qualified_name: str | None, depth: int = 0) -> ClassKind:
         if qualified_name is None or depth > _MAX_CLASS_DEPTH:
             return ClassKind.UNKNOWN
         if qualified_name == ISOLATED_TESTCASE:
@@ -139,7 +146,9 @@ class Semantics:
             return ClassKind.PYTEST_STYLE
         return ClassKind.NOT_A_TEST
 
-    def find_method(self, summary: ClassSummary, name: str, depth: int = 0) -> Optional[FunctionSummary]:
+    def find_method(
+        self, summary: ClassSummary, name: str, depth: int = 0
+    ) -> FunctionSummary | None:
         """`name` looked up along the bases (depth first, as the MRO does for simple trees)."""
         if name in summary.methods:
             return summary.methods[name]
@@ -158,7 +167,7 @@ class Semantics:
 
     # -- loop harnesses ----------------------------------------------------------------------
 
-    def manages_loop_state(self, function: Optional[FunctionInfo]) -> bool:
+    def manages_loop_state(self, function: FunctionInfo | None) -> bool:
         """Whether code running `function` restores asyncio's loop policy itself.
 
         A test, its class's lifecycle (along the bases, also in other files) or the module's
@@ -192,7 +201,7 @@ class Semantics:
             self.model.cache["module-restores-loop-policy"] = cached
         return bool(cached)
 
-    def _function_summary(self, function: FunctionInfo) -> Optional[FunctionSummary]:
+    def _function_summary(self, function: FunctionInfo) -> FunctionSummary | None:
         if function.cls is not None:
             return self.class_summary(function.cls).methods.get(function.name)
         if function.parent is None:
@@ -208,9 +217,9 @@ class Semantics:
             and self.kind(function.cls).is_unittest
         )
 
-    def runs_coroutines(self, function: FunctionInfo) -> Optional[bool]:
+    def runs_coroutines(self, function: FunctionInfo) -> bool | None:
         """Whether a decorator of `function` turns it into a sync callable; None if unknowable."""
-        result: Optional[bool] = False
+        result: bool | None = False
         for decorator in function.node.decorator_list:
             name = decorator_name(self.model, decorator, function.parent_scope)
             if name is None:
@@ -224,7 +233,7 @@ class Semantics:
                 result = None
         return result
 
-    def receiver(self, function: FunctionInfo) -> Optional[str]:
+    def receiver(self, function: FunctionInfo) -> str | None:
         """The name of `self` (or `cls`) in a method, or of the enclosing method's receiver."""
         method = function.enclosing_method()
         if method is None:
@@ -234,16 +243,22 @@ class Semantics:
 
     # -- calls -------------------------------------------------------------------------------
 
-    def called_function(self, call: CallSite) -> Optional[FunctionSummary]:
+    def called_function(self, call: CallSite) -> FunctionSummary | None:
         """The summary of the function or method `call` calls, when it can be known."""
         func = call.node.func
         if call.function is not None and call.cls is not None and isinstance(func, ast.Attribute):
             receiver = self.receiver(call.function)
-            if receiver is not None and isinstance(func.value, ast.Name) and func.value.id == receiver:
+            if (
+                receiver is not None
+                and isinstance(func.value, ast.Name)
+                and func.value.id == receiver
+            ):
                 if self._is_rebound(receiver, call.scope):
                     return None
                 return self.find_method(self.class_summary(call.cls), func.attr)
-        instance = self.instance_class(func.value, call) if isinstance(func, ast.Attribute) else None
+        instance = (
+            self.instance_class(func.value, call) if isinstance(func, ast.Attribute) else None
+        )
         if instance is not None and isinstance(func, ast.Attribute):
             return self.find_method(instance, func.attr)
         name = self.model.callee_name(call)
@@ -266,7 +281,7 @@ class Semantics:
             (called.is_async and not called.is_async_generator) or called.returns_awaitable
         )
 
-    def instance_class(self, expr: ast.expr, call: CallSite) -> Optional[ClassSummary]:
+    def instance_class(self, expr: ast.expr, call: CallSite) -> ClassSummary | None:
         """The project class `expr` is an instance of: `x = Client()` or `self.x = Client()`."""
         value = self._assigned_value(expr, call)
         if not isinstance(value, ast.Call):
@@ -274,7 +289,7 @@ class Semantics:
         name = self.model.qualified_name(value.func, call.scope)
         return None if name is None else self.find_class(name)
 
-    def _assigned_value(self, expr: ast.expr, call: CallSite) -> Optional[ast.expr]:
+    def _assigned_value(self, expr: ast.expr, call: CallSite) -> ast.expr | None:
         if isinstance(expr, ast.Name):
             binding = self.model.resolve_binding(expr.id, call.scope)
             if binding is None or binding.kind != "assign":
@@ -287,7 +302,7 @@ class Semantics:
                 return self.self_attribute_value(call.cls, chain)
         return None
 
-    def self_attribute_value(self, cls: ClassInfo, attribute: str) -> Optional[ast.expr]:
+    def self_attribute_value(self, cls: ClassInfo, attribute: str) -> ast.expr | None:
         """The one value the class's methods assign to `self.<attribute>`, if they agree."""
         values = self.self_attribute_assignments(cls).get(attribute)
         if not values or len({ast.dump(value) for value in values}) != 1:
@@ -300,7 +315,7 @@ class Semantics:
         if cached is None:
             cached = {}
             for function in self.model.functions:
-                current: Optional[FunctionInfo] = function
+                current: FunctionInfo | None = function
                 while current is not None:
                     cached.setdefault(id(current), []).append(function)
                     current = current.parent
@@ -331,14 +346,14 @@ class Semantics:
 
     # -- mocks -------------------------------------------------------------------------------
 
-    def mock_factory_of_call(self, call: CallSite) -> Optional[str]:
+    def mock_factory_of_call(self, call: CallSite) -> str | None:
         """`AsyncMock`/`Mock`/`MagicMock` when `call` calls an attribute or name holding one."""
         value = self._assigned_value(call.node.func, call)
         if isinstance(value, ast.Call):
             return self.mock_factory(value, call.scope)
         return None
 
-    def mock_factory(self, expr: ast.expr, scope: Scope) -> Optional[str]:
+    def mock_factory(self, expr: ast.expr, scope: Scope) -> str | None:
         """The mock class `expr` constructs, when it is a plain sync mock or an AsyncMock.
 
         Mocks built with `spec`/`spec_set`/`wraps` get AsyncMock children for async methods, so

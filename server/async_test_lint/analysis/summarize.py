@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 from .model import Binding, ClassInfo, FunctionInfo, SemanticModel
 from .names import (
-    SET_EVENT_LOOP_POLICY,
     ASYNCCONTEXTMANAGER,
     LOOP_BOUND_FACTORIES,
     NEUTRAL_CLASS_DECORATOR_PREFIXES,
     NEUTRAL_METACLASSES,
     RUN,
     RUNNER_METHODS,
+    SET_EVENT_LOOP_POLICY,
 )
 from .summary import ClassSummary, FunctionSummary, ModuleSummary
 
@@ -53,7 +52,7 @@ COROUTINE_RUNNING_DECORATORS = frozenset(
 )
 
 
-def decorator_name(model: SemanticModel, decorator: ast.expr, scope: object) -> Optional[str]:
+def decorator_name(model: SemanticModel, decorator: ast.expr, scope: object) -> str | None:
     """The qualified name of a decorator, `@x(...)` read as `x`."""
     target = decorator.func if isinstance(decorator, ast.Call) else decorator
     return model.qualified_name(target, scope)  # type: ignore[arg-type]
@@ -69,7 +68,7 @@ def decorators_are_neutral(model: SemanticModel, function: FunctionInfo) -> bool
     return True
 
 
-def loop_driving_call(model: SemanticModel, function: FunctionInfo) -> Optional[str]:
+def loop_driving_call(model: SemanticModel, function: FunctionInfo) -> str | None:
     """`asyncio.run` or `run_until_complete` when the function drives a loop itself."""
     for call in function.calls:
         func = call.node.func
@@ -103,9 +102,9 @@ def restores_loop_policy(model: SemanticModel, function: FunctionInfo) -> bool:
     for call in function.calls:
         func = call.node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if (
-            isinstance(func, ast.Name) or name == "set_event_loop_policy"
-        ) and model.callee_name(call) == SET_EVENT_LOOP_POLICY:
+        if (isinstance(func, ast.Name) or name == "set_event_loop_policy") and model.callee_name(
+            call
+        ) == SET_EVENT_LOOP_POLICY:
             return True
         if (
             isinstance(func, ast.Attribute)
@@ -118,15 +117,23 @@ def restores_loop_policy(model: SemanticModel, function: FunctionInfo) -> bool:
 
 
 #: Statements and expressions whose parts may not run: an await below one is not certain.
-_BRANCHING = (ast.If, ast.While, ast.For, ast.AsyncFor, ast.IfExp, ast.BoolOp, ast.ExceptHandler)
-_BRANCHING_MATCH = tuple(getattr(ast, name) for name in ("match_case",) if hasattr(ast, name))
+_BRANCHING: tuple[type[ast.AST], ...] = (
+    ast.If,
+    ast.While,
+    ast.For,
+    ast.AsyncFor,
+    ast.IfExp,
+    ast.BoolOp,
+    ast.ExceptHandler,
+    *(getattr(ast, name) for name in ("match_case",) if hasattr(ast, name)),
+)
 
 
 def _always_runs(model: SemanticModel, node: ast.AST, function: FunctionInfo) -> bool:
     """`node` runs whenever `function` runs to the end (a `try` body counts: it is entered)."""
     parent = model.parents.get(id(node))
     while parent is not None and parent is not function.node:
-        if isinstance(parent, _BRANCHING) or isinstance(parent, _BRANCHING_MATCH):
+        if isinstance(parent, _BRANCHING):
             return False
         parent = model.parents.get(id(parent))
     return True
@@ -190,7 +197,7 @@ def _runs_coroutines(model: SemanticModel, function: FunctionInfo) -> bool:
         wrappers = set()
         for inner in model.functions:
             if inner.parent is not None and loop_driving_call(model, inner) is not None:
-                outer: Optional[FunctionInfo] = inner.parent
+                outer: FunctionInfo | None = inner.parent
                 while outer is not None:
                     wrappers.add(id(outer.node))
                     outer = outer.parent
@@ -284,7 +291,7 @@ def _has_custom_runner(model: SemanticModel, cls: ClassInfo) -> bool:
     return False
 
 
-def attribute_chain(expr: ast.expr, receiver: str) -> Optional[str]:
+def attribute_chain(expr: ast.expr, receiver: str) -> str | None:
     """`self.a.b` -> "a.b" when `expr` is an attribute chain on the name `receiver`."""
     parts: list[str] = []
     while isinstance(expr, ast.Attribute):
@@ -295,7 +302,7 @@ def attribute_chain(expr: ast.expr, receiver: str) -> Optional[str]:
     return None
 
 
-def _init_parameters(cls: ClassInfo) -> tuple[tuple[str, Optional[str]], ...]:
+def _init_parameters(cls: ClassInfo) -> tuple[tuple[str, str | None], ...]:
     init = cls.methods.get("__init__")
     if init is None:
         return ()

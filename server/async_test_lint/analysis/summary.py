@@ -7,7 +7,6 @@ base class or an `async def` resolves by one code path wherever it is defined.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional
 
 
 @dataclass(frozen=True)
@@ -17,7 +16,7 @@ class FunctionSummary:
     #: decorated with contextlib.asynccontextmanager: calling it gives an async context manager.
     is_async_context_manager: bool = False
     #: calls asyncio.run / run_until_complete itself (a helper that drives a loop).
-    drives_loop: Optional[str] = None
+    drives_loop: str | None = None
     #: a decorator that turns a coroutine function into a sync callable (runs it on a loop).
     runs_coroutines: bool = False
     #: a sync function that returns the coroutine of an async call (awaitable result).
@@ -39,13 +38,13 @@ class FunctionSummary:
 class ClassSummary:
     qualname: str
     #: canonical qualified names of the bases; None where a base cannot be resolved.
-    bases: tuple[Optional[str], ...]
+    bases: tuple[str | None, ...]
     methods: dict[str, FunctionSummary]
     #: overrides unittest's running machinery, has a custom metaclass, __init_subclass__, or a class
     #: decorator that may rewrite methods: its tests run in a way this analysis does not model.
     custom_runner: bool = False
     #: `__init__` parameters (in order) and the attribute each is stored in, if any.
-    init_parameters: tuple[tuple[str, Optional[str]], ...] = ()
+    init_parameters: tuple[tuple[str, str | None], ...] = ()
     is_async_context_manager: bool = False
     #: `__init__` stores a loop-bound asyncio primitive: (attribute, factory) pairs.
     loop_bound_attributes: tuple[tuple[str, str], ...] = ()

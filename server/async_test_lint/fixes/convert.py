@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass, field
-from typing import Optional
-
 
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import GET_EVENT_LOOP, NEW_EVENT_LOOP, RUN, SET_EVENT_LOOP, TESTCASE
@@ -46,7 +44,7 @@ class _Plan:
     #: calls of converted helpers to await, with "outer parentheses needed".
     helper_calls: dict[Span, bool] = field(default_factory=dict)
     remove_statements: set[Span] = field(default_factory=set)
-    base_span: Optional[Span] = None
+    base_span: Span | None = None
     base_text: str = ""
     prepend_base: bool = False
     setup_lines: tuple[str, ...] = ()
@@ -57,7 +55,7 @@ class _Plan:
     super_calls: dict[Span, tuple[str, bool, bool]] = field(default_factory=dict)
 
 
-def conversion_fix(context: Context, cls: ClassInfo, *, base_only: bool = False) -> Optional[Fix]:
+def conversion_fix(context: Context, cls: ClassInfo, *, base_only: bool = False) -> Fix | None:
     """The whole-class conversion fix, or None when it cannot be done safely by a machine.
 
     `base_only`: switching the base is the fix even when no method of the class itself changes
@@ -108,7 +106,7 @@ def _make_plan(
     per_test_loop: bool,
     *,
     base_only: bool = False,
-) -> Optional[_Plan]:
+) -> _Plan | None:
     plan = _Plan(cls, per_test_loop)
     drivers = _loop_driving_calls(context, cls)
     converted: set[str] = set()
@@ -237,7 +235,7 @@ def _await_argument_possible(call: ast.Call) -> bool:
     return len(call.args) == 1 and not isinstance(call.args[0], ast.Starred)
 
 
-def _close_over_callers(cls: ClassInfo, converted: set[str]) -> Optional[set[str]]:
+def _close_over_callers(cls: ClassInfo, converted: set[str]) -> set[str] | None:
     """Methods that call a converted helper must become async too; give up when one cannot."""
     result = set(converted)
     changed = True
@@ -274,7 +272,7 @@ def _calls_self_method(method: FunctionInfo, helper: str) -> bool:
     return False
 
 
-def _receiver(method: FunctionInfo) -> Optional[str]:
+def _receiver(method: FunctionInfo) -> str | None:
     arguments = [*method.node.args.posonlyargs, *method.node.args.args]
     return arguments[0].arg if arguments else None
 
@@ -324,7 +322,7 @@ def _loop_plumbing(context: Context, cls: ClassInfo, converted: set[str]) -> lis
     return statements
 
 
-def _plumbing_uses(context: Context, method: FunctionInfo, local: str) -> Optional[list[ast.stmt]]:
+def _plumbing_uses(context: Context, method: FunctionInfo, local: str) -> list[ast.stmt] | None:
     """Statements using `local` only to close it or make it current; None if it has other uses."""
     model = context.model
     removable: list[ast.stmt] = []
@@ -342,10 +340,10 @@ def _plumbing_uses(context: Context, method: FunctionInfo, local: str) -> Option
 
 
 def _plumbing_statement(
-    context: Context, method: FunctionInfo, node: ast.Name, parent: Optional[ast.AST]
-) -> Optional[ast.stmt]:
+    context: Context, method: FunctionInfo, node: ast.Name, parent: ast.AST | None
+) -> ast.stmt | None:
     model = context.model
-    call: Optional[ast.AST] = None
+    call: ast.AST | None = None
     if isinstance(parent, ast.Attribute) and parent.attr == "close":
         call = model.parent(parent)
     elif (
@@ -395,7 +393,7 @@ def _is_loop_factory_call(context: Context, value: ast.expr, method: FunctionInf
 
 def _attribute_loop_plumbing(
     context: Context, cls: ClassInfo, converted: set[str]
-) -> Optional[tuple[set[str], list[tuple[str, ast.stmt]]]]:
+) -> tuple[set[str], list[tuple[str, ast.stmt]]] | None:
     """`self.loop = asyncio.get_event_loop()` (or `new_event_loop()`) and its `close()`,
     `addCleanup(self.loop.close)` and `set_event_loop(self.loop)` statements, for a loop attribute
     used otherwise only by the loop-driving calls this fix rewrites. Returns the attributes
@@ -419,7 +417,7 @@ def _attribute_loop_plumbing(
 
 def _attribute_plumbing_uses(
     context: Context, cls: ClassInfo, attribute: str, converted: set[str]
-) -> Optional[list[tuple[str, ast.stmt]]]:
+) -> list[tuple[str, ast.stmt]] | None:
     model = context.model
     removable: list[tuple[str, ast.stmt]] = []
     for name, method in cls.methods.items():
@@ -454,10 +452,10 @@ def _is_set_event_loop(context: Context, call: ast.Call, method: FunctionInfo) -
 
 
 def _attribute_plumbing_statement(
-    context: Context, method: FunctionInfo, node: ast.Attribute, parent: Optional[ast.AST]
-) -> Optional[ast.stmt]:
+    context: Context, method: FunctionInfo, node: ast.Attribute, parent: ast.AST | None
+) -> ast.stmt | None:
     model = context.model
-    call: Optional[ast.AST] = None
+    call: ast.AST | None = None
     if isinstance(parent, ast.Attribute) and parent.attr == "close":
         grandparent = model.parent(parent)
         if isinstance(grandparent, ast.Call) and grandparent.func is parent:
@@ -501,7 +499,7 @@ class _ClassSegment:
     original: str
 
     @classmethod
-    def of(cls, context: Context, info: ClassInfo) -> Optional[_ClassSegment]:
+    def of(cls, context: Context, info: ClassInfo) -> _ClassSegment | None:
         node = info.node
         first = min([node.lineno, *(decorator.lineno for decorator in node.decorator_list)]) - 1
         last = (node.end_lineno or node.lineno) - 1
@@ -525,7 +523,7 @@ class _ClassSegment:
             text_range.end.column - width,
         )
 
-    def rewrite(self, plan: _Plan) -> Optional[str]:
+    def rewrite(self, plan: _Plan) -> str | None:
         dedented = _dedent(self.original, self.indent)
         if dedented is None:
             return None
@@ -535,7 +533,7 @@ class _ClassSegment:
         return None if new_code is None else _indent(new_code, self.indent)
 
 
-def _dedent(text: str, indent: str) -> Optional[str]:
+def _dedent(text: str, indent: str) -> str | None:
     if not indent:
         return text
     out = []

@@ -6,8 +6,6 @@ every semantic decision on the `ast` model and hands over a `_Plan` keyed by pos
 
 from __future__ import annotations
 
-from typing import Optional, Union
-
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
@@ -15,7 +13,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from .convert import Span, _Plan
 
 
-def rewrite_class(dedented: str, plan: _Plan) -> Optional[str]:
+def rewrite_class(dedented: str, plan: _Plan) -> str | None:
     """The class source rewritten per `plan`, or None when libcst cannot do it faithfully."""
     try:
         module = cst.parse_module(dedented)
@@ -146,7 +144,7 @@ class _ClassTransformer(cst.CSTTransformer):
 
     def leave_FunctionDef(
         self, original_node: cst.FunctionDef, updated_node: cst.FunctionDef
-    ) -> Union[cst.FunctionDef, cst.RemovalSentinel]:
+    ) -> cst.FunctionDef | cst.RemovalSentinel:
         self.function_depth -= 1
         if self.class_depth != 1 or self.function_depth != 0:
             return updated_node
@@ -180,7 +178,7 @@ class _ClassTransformer(cst.CSTTransformer):
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
-    ) -> Union[cst.SimpleStatementLine, cst.RemovalSentinel]:
+    ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
         if (
             len(original_node.body) == 1
             and self._span(original_node.body[0]) in self.plan.remove_statements

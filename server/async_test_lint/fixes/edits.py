@@ -17,7 +17,10 @@ def apply_edits(text: str, edits: Iterable[Edit], lines: LineIndex | None = None
     """Apply non-overlapping edits, all expressed against `text`."""
     lines = lines or LineIndex(text)
     spans = sorted(
-        ((lines.offset(edit.range.start), lines.offset(edit.range.end), edit.new_text) for edit in edits),
+        (
+            (lines.offset(edit.range.start), lines.offset(edit.range.end), edit.new_text)
+            for edit in edits
+        ),
         key=lambda span: (span[0], span[1]),
     )
     pieces: list[str] = []

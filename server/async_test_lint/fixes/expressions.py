@@ -8,14 +8,27 @@ line breaks) is left byte for byte as it was. libcst is kept for edits that resh
 from __future__ import annotations
 
 import ast
-from typing import Optional
 
 from ..analysis.model import SemanticModel
 from ..model import Edit, TextRange
 
 #: An awaited expression that is one of these may follow `await` without parentheses.
-_PRIMARY = (ast.Call, ast.Name, ast.Attribute, ast.Subscript, ast.Constant, ast.List, ast.Tuple,
-            ast.Dict, ast.Set, ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp, ast.Await)
+_PRIMARY = (
+    ast.Call,
+    ast.Name,
+    ast.Attribute,
+    ast.Subscript,
+    ast.Constant,
+    ast.List,
+    ast.Tuple,
+    ast.Dict,
+    ast.Set,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.Await,
+)
 
 
 def needs_parentheses_as_operand(model: SemanticModel, node: ast.expr) -> bool:
@@ -41,7 +54,7 @@ def add_await(model: SemanticModel, node: ast.expr) -> tuple[Edit, ...]:
     return (Edit(TextRange(text_range.start, text_range.start), "await "),)
 
 
-def await_argument_instead(model: SemanticModel, call: ast.Call) -> Optional[tuple[Edit, ...]]:
+def await_argument_instead(model: SemanticModel, call: ast.Call) -> tuple[Edit, ...] | None:
     """`asyncio.run(x)` / `loop.run_until_complete(x)` -> `await x`, keeping `x`'s text."""
     if len(call.args) != 1 or isinstance(call.args[0], ast.Starred):
         return None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from typing import Optional
 
 from ..analysis.model import SemanticModel
 from ..model import Edit, Position, TextRange
@@ -19,15 +18,19 @@ class NameReference:
     edits: tuple[Edit, ...] = ()
 
 
-def reference(model: SemanticModel, qualified_name: str) -> Optional[NameReference]:
-    """`unittest.IsolatedAsyncioTestCase` -> `ut.IsolatedAsyncioTestCase`, `IATC`, or a new import."""
+def reference(model: SemanticModel, qualified_name: str) -> NameReference | None:
+    """How to write `qualified_name` here: `ut.IsolatedAsyncioTestCase`, `IATC`, or a new import."""
     module, _, name = qualified_name.rpartition(".")
     scope = model.module_scope
     for local, bindings in scope.bindings.items():
         if len(bindings) == 1 and bindings[0].qualified_name == qualified_name:
             return NameReference(local)
     for local, bindings in scope.bindings.items():
-        if len(bindings) == 1 and bindings[0].kind == "import" and bindings[0].qualified_name == module:
+        if (
+            len(bindings) == 1
+            and bindings[0].kind == "import"
+            and bindings[0].qualified_name == module
+        ):
             return NameReference(f"{local}.{name}")
     if name in scope.bindings or model.has_star_import:
         return _module_import(model, module, name)
@@ -37,26 +40,33 @@ def reference(model: SemanticModel, qualified_name: str) -> Optional[NameReferen
     return NameReference(name, (_insert_import_line(model.parsed, f"from {module} import {name}"),))
 
 
-def module_reference(model: SemanticModel, module: str) -> Optional[NameReference]:
+def module_reference(model: SemanticModel, module: str) -> NameReference | None:
     """How to spell the module `module` here (`aio` after `import asyncio as aio`), adding
-    `import module` when nothing binds it; None when its top-level name is taken by something else."""
+    `import module` when nothing binds it; None when its top-level name is taken by something
+    else."""
     scope = model.module_scope
     for local, bindings in scope.bindings.items():
-        if len(bindings) == 1 and bindings[0].kind == "import" and bindings[0].qualified_name == module:
+        if (
+            len(bindings) == 1
+            and bindings[0].kind == "import"
+            and bindings[0].qualified_name == module
+        ):
             return NameReference(local)
     if module.split(".")[0] in scope.bindings or model.has_star_import:
         return None
     return NameReference(module, (_insert_import_line(model.parsed, f"import {module}"),))
 
 
-def _module_import(model: SemanticModel, module: str, name: str) -> Optional[NameReference]:
+def _module_import(model: SemanticModel, module: str, name: str) -> NameReference | None:
     top = module.split(".")[0]
     if top in model.module_scope.bindings:
         return None
-    return NameReference(f"{module}.{name}", (_insert_import_line(model.parsed, f"import {module}"),))
+    return NameReference(
+        f"{module}.{name}", (_insert_import_line(model.parsed, f"import {module}"),)
+    )
 
 
-def _extend_from_import(model: SemanticModel, module: str, name: str) -> Optional[NameReference]:
+def _extend_from_import(model: SemanticModel, module: str, name: str) -> NameReference | None:
     for statement in model.tree.body:
         if (
             isinstance(statement, ast.ImportFrom)
@@ -75,7 +85,9 @@ def _extend_from_import(model: SemanticModel, module: str, name: str) -> Optiona
     return None
 
 
-def _alias_end(parsed: ParsedSource, statement: ast.ImportFrom, alias: ast.alias) -> Optional[Position]:
+def _alias_end(
+    parsed: ParsedSource, statement: ast.ImportFrom, alias: ast.alias
+) -> Position | None:
     """Python < 3.10 gives aliases no positions: find the last alias's text in the statement."""
     segment_range = parsed.node_range(statement)
     segment = parsed.lines.slice(segment_range)
@@ -90,7 +102,7 @@ def _alias_end(parsed: ParsedSource, statement: ast.ImportFrom, alias: ast.alias
 def _insert_import_line(parsed: ParsedSource, line: str) -> Edit:
     """A new import after the last top-level import (or the docstring and `__future__` imports)."""
     body = parsed.tree.body
-    anchor: Optional[ast.stmt] = None
+    anchor: ast.stmt | None = None
     for index, statement in enumerate(body):
         is_docstring = (
             index == 0

@@ -90,15 +90,22 @@ def is_self_attribute(expr: ast.AST, function: FunctionInfo) -> str | None:
 # -- classes -----------------------------------------------------------------------------------
 
 
+def _module_classes(context: Context) -> dict[str, ClassInfo]:
+    cached = context.model.cache.get("atl-loops:module-classes")
+    if cached is None:
+        cached = {}
+        for cls in context.model.classes:
+            if cls.parent_scope.kind == "module":
+                cached.setdefault(cls.qualname, cls)
+        context.model.cache["atl-loops:module-classes"] = cached
+    return cached
+
+
 def local_class(context: Context, qualified_name: str | None) -> ClassInfo | None:
     prefix = f"{context.model.module_name}."
     if qualified_name is None or not qualified_name.startswith(prefix):
         return None
-    rest = qualified_name[len(prefix) :]
-    for cls in context.model.classes:
-        if cls.qualname == rest and cls.parent_scope.kind == "module":
-            return cls
-    return None
+    return _module_classes(context).get(qualified_name[len(prefix) :])
 
 
 def local_bases(context: Context, cls: ClassInfo) -> list[ClassInfo]:
@@ -112,7 +119,11 @@ def local_bases(context: Context, cls: ClassInfo) -> list[ClassInfo]:
 
 
 def local_mro(context: Context, cls: ClassInfo) -> list[ClassInfo]:
-    """`cls` and its bases defined in this file, depth first."""
+    """`cls` and its bases defined in this file, depth first (memoised per class)."""
+    key = f"atl-loops:local-mro:{id(cls.node)}"
+    cached = context.model.cache.get(key)
+    if cached is not None:
+        return list(cached)
     order: list[ClassInfo] = []
     stack = [cls]
     while stack and len(order) < 50:
@@ -121,24 +132,34 @@ def local_mro(context: Context, cls: ClassInfo) -> list[ClassInfo]:
             continue
         order.append(current)
         stack.extend(local_bases(context, current))
+    context.model.cache[key] = tuple(order)
     return order
 
 
+def _local_subclasses(context: Context) -> dict[int, list[ClassInfo]]:
+    """For each class (by node id), the classes of this file deriving from it: computed once,
+    so asking per class stays linear in the number of classes."""
+    cached = context.model.cache.get("atl-loops:subclasses")
+    if cached is None:
+        cached = {}
+        for other in context.model.classes:
+            for base in local_mro(context, other)[1:]:
+                cached.setdefault(id(base.node), []).append(other)
+        context.model.cache["atl-loops:subclasses"] = cached
+    return cached
+
+
 def class_family(context: Context, cls: ClassInfo) -> list[ClassInfo]:
-    """`cls`, its local bases and the local classes deriving from any of them."""
+    """`cls`, its local bases and the local classes deriving from it."""
     family = local_mro(context, cls)
-    for other in context.model.classes:
-        if any(other is member for member in family):
-            continue
-        if any(base is cls for base in local_mro(context, other)):
+    for other in _local_subclasses(context).get(id(cls.node), ()):
+        if not any(other is member for member in family):
             family.append(other)
     return family
 
 
 def has_local_subclass(context: Context, cls: ClassInfo) -> bool:
-    return any(
-        other is not cls and cls in local_mro(context, other)[1:] for other in context.model.classes
-    )
+    return any(other is not cls for other in _local_subclasses(context).get(id(cls.node), ()))
 
 
 def opaque_teardown(context: Context, cls: ClassInfo) -> bool:

@@ -18,7 +18,9 @@ class AsyncioRunInTest(Rule):
     code = "ATL101"
     name = "asyncio-run-in-test"
     family = "T1"
-    summary = "`asyncio.run()` drives a fresh event loop inside a test of a plain `unittest.TestCase`"
+    summary = (
+        "`asyncio.run()` drives a fresh event loop inside a test of a plain `unittest.TestCase`"
+    )
     what = (
         "Finds `asyncio.run()` called by a test (or `setUp`/`tearDown`) of a class whose bases "
         "resolve to `unittest.TestCase` but not to `IsolatedAsyncioTestCase`: directly, through "
@@ -60,7 +62,9 @@ class AsyncioRunInTest(Rule):
                     continue  # restores the loop policy itself: drives loops on purpose
                 yield from self._check_method(context, cls, method)
 
-    def _check_method(self, context: Context, cls: ClassInfo, method: FunctionInfo) -> Iterator[Diagnostic]:
+    def _check_method(
+        self, context: Context, cls: ClassInfo, method: FunctionInfo
+    ) -> Iterator[Diagnostic]:
         where = f"{method.name} of {cls.name} (a plain unittest.TestCase)"
         for call in method.calls:
             if call.scope is not method.scope:
@@ -88,11 +92,17 @@ def _is_test_or_lifecycle(name: str) -> bool:
     return name.startswith("test") or name in SYNC_LIFECYCLE - {"setUpClass", "tearDownClass"}
 
 
-def _loop_running_helper(context: Context, cls: ClassInfo, method: FunctionInfo, call: CallSite) -> str | None:
+def _loop_running_helper(
+    context: Context, cls: ClassInfo, method: FunctionInfo, call: CallSite
+) -> str | None:
     """The name of the method `call` calls on `self` when that method calls `asyncio.run`."""
     func = call.node.func
     receiver = context.semantics.receiver(method)
-    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == receiver):
+    if not (
+        isinstance(func, ast.Attribute)
+        and isinstance(func.value, ast.Name)
+        and func.value.id == receiver
+    ):
         return None
     found = context.semantics.find_method(context.semantics.class_summary(cls), func.attr)
     if found is None or found.is_async or found.drives_loop != RUN:
@@ -100,7 +110,7 @@ def _loop_running_helper(context: Context, cls: ClassInfo, method: FunctionInfo,
     return func.attr
 
 
-_RUNNABLE_TEXTBOOK = '''\
+_RUNNABLE_TEXTBOOK = """\
 import asyncio
 import unittest
 
@@ -114,9 +124,9 @@ class UserTest(unittest.TestCase):
     def test_fetch(self):
         user = asyncio.run(fetch_user(1))
         self.assertEqual(user["id"], 1)
-'''
+"""
 
-_RUNNABLE_TEXTBOOK_FIXED = '''\
+_RUNNABLE_TEXTBOOK_FIXED = """\
 import asyncio
 import unittest
 
@@ -130,12 +140,12 @@ class UserTest(unittest.IsolatedAsyncioTestCase):
     async def test_fetch(self):
         user = await fetch_user(1)
         self.assertEqual(user["id"], 1)
-'''
+"""
 
 AsyncioRunInTest.invalid = (
     Invalid(_RUNNABLE_TEXTBOOK, line=12, fixed=_RUNNABLE_TEXTBOOK_FIXED, runnable=True),
     Invalid(
-        '''\
+        """\
 from asyncio import run
 from unittest import TestCase as TC
 
@@ -146,9 +156,9 @@ class UserTest(TC):
     def test_fetch(self):
         # the client caches its loop: the second run gets "Event loop is closed"
         self.assertEqual(run(fetch_user(1)), {"id": 1})
-''',
+""",
         line=10,
-        fixed='''\
+        fixed="""\
 from asyncio import run
 from unittest import TestCase as TC, IsolatedAsyncioTestCase
 
@@ -159,11 +169,11 @@ class UserTest(IsolatedAsyncioTestCase):
     async def test_fetch(self):
         # the client caches its loop: the second run gets "Event loop is closed"
         self.assertEqual(await fetch_user(1), {"id": 1})
-''',
+""",
         note="Aliased imports: `from asyncio import run`, `TestCase as TC`.",
     ),
     Invalid(
-        '''\
+        """\
 import asyncio as aio
 import unittest as ut
 
@@ -181,10 +191,10 @@ class ComputeTest(ut.TestCase):
 
     def test_compute_twice(self):
         self.assertEqual(self.run_async(compute()) * 2, 84)
-''',
+""",
         line=14,
         count=2,
-        fixed='''\
+        fixed="""\
 import asyncio as aio
 import unittest as ut
 
@@ -202,12 +212,12 @@ class ComputeTest(ut.IsolatedAsyncioTestCase):
 
     async def test_compute_twice(self):
         self.assertEqual(await self.run_async(compute()) * 2, 84)
-''',
+""",
         runnable=True,
         note="A helper method that wraps `asyncio.run`, called from tests.",
     ),
     Invalid(
-        '''\
+        """\
 import asyncio
 
 from tests.base import ServiceTestCase
@@ -220,18 +230,18 @@ async def ping():
 class PingTest(ServiceTestCase):
     def test_ping(self):
         self.assertEqual(asyncio.run(ping()), "pong")
-''',
+""",
         line=12,
         files={
-            "tests/base.py": '''\
+            "tests/base.py": """\
 import unittest
 
 
 class ServiceTestCase(unittest.TestCase):
     maxDiff = None
-''',
+""",
         },
-        fixed='''\
+        fixed="""\
 import asyncio
 
 from tests.base import ServiceTestCase
@@ -245,11 +255,11 @@ async def ping():
 class PingTest(IsolatedAsyncioTestCase, ServiceTestCase):
     async def test_ping(self):
         self.assertEqual(await ping(), "pong")
-''',
+""",
         note="The plain TestCase base is defined in another file of the project.",
     ),
     Invalid(
-        '''\
+        """\
 import asyncio
 import unittest
 
@@ -261,10 +271,10 @@ async def fetch_user(user_id):
 class UserTest(unittest.TestCase):
     def test_fetch(self):
         self.assertEqual(asyncio.run(fetch_user(1)), {"id": 1})
-''',
+""",
         line=11,
         target_version=(3, 7),
-        fixed='''\
+        fixed="""\
 import asyncio
 import unittest
 
@@ -281,7 +291,7 @@ class UserTest(unittest.TestCase):
 
     def test_fetch(self):
         self.assertEqual(self.loop.run_until_complete(fetch_user(1)), {"id": 1})
-''',
+""",
         runnable=True,
         note="Target Python 3.7: the per-test loop form instead of IsolatedAsyncioTestCase.",
     ),
@@ -289,7 +299,7 @@ class UserTest(unittest.TestCase):
 
 AsyncioRunInTest.valid = (
     Valid(
-        '''\
+        """\
 import asyncio
 import unittest
 
@@ -304,14 +314,14 @@ class RunTests(unittest.TestCase):
             return 42
 
         self.assertEqual(asyncio.run(main()), 42)
-''',
+""",
         note=(
             "A module that restores the event-loop policy itself (asyncio's own test suite): it "
             "drives loops by hand on purpose and owns the global loop state."
         ),
     ),
     Valid(
-        '''\
+        """\
 import asyncio
 
 
@@ -321,11 +331,11 @@ async def main():
 
 if __name__ == "__main__":
     asyncio.run(main())
-''',
+""",
         note="A script's entry point under the `__main__` guard.",
     ),
     Valid(
-        '''\
+        """\
 import asyncio
 import unittest
 
@@ -337,11 +347,11 @@ async def compute():
 class ComputeTest(unittest.IsolatedAsyncioTestCase):
     def test_sync_helper(self):
         self.assertEqual(asyncio.run(compute()), 1)
-''',
+""",
         note="A sync test of an IsolatedAsyncioTestCase: no loop runs during it, so this works.",
     ),
     Valid(
-        '''\
+        """\
 import asyncio
 import unittest
 
@@ -351,9 +361,9 @@ from harness import LoopTestCase
 class ComputeTest(LoopTestCase):
     def test_compute(self):
         self.assertEqual(asyncio.run(self.compute()), 1)
-''',
+""",
         files={
-            "harness.py": '''\
+            "harness.py": """\
 import unittest
 
 
@@ -363,12 +373,12 @@ class LoopTestCase(unittest.TestCase):
 
     async def compute(self):
         return 1
-''',
+""",
         },
         note="A base class in another file overrides `run`: the suite has its own machinery.",
     ),
     Valid(
-        '''\
+        """\
 import asyncio
 import unittest
 
@@ -378,11 +388,11 @@ from somewhere_unknown import Base
 class ComputeTest(Base, unittest.TestCase):
     def test_compute(self):
         asyncio.run(asyncio.sleep(0))
-''',
+""",
         note="A base that cannot be resolved: the analysis cannot know how tests run.",
     ),
     Valid(
-        '''\
+        """\
 from asyncio import run
 
 
@@ -396,7 +406,7 @@ async def serve():
 
 if __name__ == "__main__":
     main()
-''',
+""",
         path="scripts/serve.py",
         note="A module-level `main()` called only from the guard, in a script.",
     ),

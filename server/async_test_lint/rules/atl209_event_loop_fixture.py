@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 from ..analysis.model import FunctionInfo
 from ..analysis.names import GET_RUNNING_LOOP
-from ..analysis.summary import ModuleSummary
 from ..analysis.semantics import ClassKind
 from ..analysis.styles import PYTEST_ASYNCIO, mark_name
+from ..analysis.summary import ModuleSummary
 from ..fixes.imports import reference
 from ..model import Diagnostic, Edit, Fix, Position, Safety, TextRange
 from .base import Context, Invalid, Rule, Valid

@@ -230,7 +230,7 @@ async def test_server(server):
 
 BlockingSleepInAsyncTest.valid = (
     Valid(
-        '''\
+        """\
 import asyncio
 import time
 import unittest
@@ -245,7 +245,7 @@ class TimeoutTests(unittest.IsolatedAsyncioTestCase):
             async with asyncio.timeout(0.01):
                 time.sleep(0.02)  # block the loop on purpose: the timeout fires late
                 await asyncio.sleep(1)
-''',
+""",
         note=(
             "A loop harness that restores the event-loop policy itself and blocks its loop on "
             "purpose (asyncio's timeout tests)."

@@ -20,7 +20,7 @@ from ..analysis.mocks import (
     receiver_chain,
     short_name,
 )
-from ..analysis.model import CallSite, FunctionInfo
+from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import ASYNC_MOCK, MAGIC_MOCK, MOCK
 from ..model import Diagnostic, Safety
 from .base import Context, Invalid, Rule, Valid
@@ -578,7 +578,7 @@ class NotifierTest(unittest.IsolatedAsyncioTestCase):
 
 SyncMockAwaited.valid = (
     Valid(
-        '''\
+        """\
 import unittest
 from unittest import mock
 
@@ -591,9 +591,9 @@ class WrapperTest(unittest.IsolatedAsyncioTestCase):
         wrapper.stream.next = mock.AsyncMock(return_value=b"")
         wrapper.stream.at_eof.return_value = False
         await wrapper.next()
-''',
+""",
         files={
-            "app/multipart.py": '''\
+            "app/multipart.py": """\
 class ResponseWrapper:
     def __init__(self, resp, stream):
         self.resp = resp
@@ -607,7 +607,7 @@ class ResponseWrapper:
 
     async def release(self):
         await self.resp.release()
-''',
+""",
         },
         note=(
             "The Mock is awaited only on a branch the test turns off (aiohttp's multipart "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Optional, Union
+from typing import ClassVar, Union
 
 from ..analysis.model import ClassInfo, FunctionInfo, SemanticModel
 from ..analysis.semantics import Semantics
@@ -27,7 +27,7 @@ class Valid:
     #: other files of the project, by path relative to the project root.
     files: Mapping[str, str] = field(default_factory=dict)
     path: str = DEFAULT_EXAMPLE_PATH
-    target_version: Optional[tuple[int, int]] = None
+    target_version: tuple[int, int] | None = None
     note: str = ""
 
 
@@ -39,10 +39,10 @@ class Invalid:
     line: int
     count: int = 1
     #: the file after applying this rule's fixes (safe and unsafe); None when no fix is offered.
-    fixed: Optional[str] = None
+    fixed: str | None = None
     files: Mapping[str, str] = field(default_factory=dict)
     path: str = DEFAULT_EXAMPLE_PATH
-    target_version: Optional[tuple[int, int]] = None
+    target_version: tuple[int, int] | None = None
     #: the fixed module is a unittest module whose tests must run and pass.
     runnable: bool = False
     note: str = ""
@@ -62,11 +62,11 @@ class Rule:
     versions: ClassVar[str]
     fix_notes: ClassVar[str]
     #: the safety of the fix this rule offers, None when it offers none.
-    fix_safety: ClassVar[Optional[Safety]] = None
+    fix_safety: ClassVar[Safety | None] = None
     #: shown under "Use instead" when the first invalid example has no fixed form.
     use_instead: ClassVar[str] = ""
-    min_target: ClassVar[Optional[tuple[int, int]]] = None
-    max_target: ClassVar[Optional[tuple[int, int]]] = None
+    min_target: ClassVar[tuple[int, int] | None] = None
+    max_target: ClassVar[tuple[int, int] | None] = None
     valid: ClassVar[tuple[Valid, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
 
@@ -102,7 +102,7 @@ class Context:
         model: SemanticModel,
         semantics: Semantics,
         settings: Settings,
-        path: Optional[str],
+        path: str | None,
     ) -> None:
         self.parsed = parsed
         self.model = model
@@ -126,7 +126,7 @@ class Context:
         rule: Rule,
         node: Node,
         message: str,
-        fix: Optional[Union[Fix, LazyFix]] = None,
+        fix: Fix | LazyFix | None = None,
     ) -> Diagnostic:
         lazy = LazyFix.ready(fix) if isinstance(fix, Fix) else fix
         return Diagnostic(
