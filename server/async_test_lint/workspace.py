@@ -21,7 +21,7 @@ import stat
 import tempfile
 import tokenize
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
@@ -265,7 +265,7 @@ class IndexCache:
 def _encode(value: object) -> object:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return {str(key): _encode(item) for key, item in value.items()}
     if isinstance(value, (frozenset, set)):
         return sorted(_encode(item) for item in value)  # type: ignore[type-var]
@@ -292,7 +292,7 @@ def _decode(kind: Any, value: Any) -> Any:
     origin, args = typing.get_origin(kind), typing.get_args(kind)
     if origin is typing.Union:
         return _decode(next(arg for arg in args if arg is not type(None)), value)
-    if origin is dict:
+    if origin in (dict, Mapping):
         return {key: _decode(args[1], item) for key, item in value.items()}
     if origin in (frozenset, set):
         return origin(_decode(args[0], item) for item in value)

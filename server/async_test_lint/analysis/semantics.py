@@ -60,9 +60,11 @@ class Semantics:
     def __init__(self, model: SemanticModel, index: ProjectIndex | None = None) -> None:
         self.model = model
         self.index = index
-        self.summary: ModuleSummary = summarize_module(model)
+        self.summary: ModuleSummary = summarize_module(model, lazy=True)
         self._kinds: dict[str, ClassKind] = {}
         self._local_summaries: dict[int, ClassSummary] = {}
+        #: id(call node) -> what it calls; several rules ask about the same calls.
+        self._called: dict[int, FunctionSummary | None] = {}
 
     # -- classes -----------------------------------------------------------------------------
 
@@ -72,7 +74,9 @@ class Semantics:
             return summary
         cached = self._local_summaries.get(id(cls.node))
         if cached is None:
-            cached = self._local_summaries[id(cls.node)] = summarize_class(self.model, cls)
+            cached = self._local_summaries[id(cls.node)] = summarize_class(
+                self.model, cls, lazy=True
+            )
         return cached
 
     def kind(self, cls: ClassInfo) -> ClassKind:
@@ -245,6 +249,13 @@ class Semantics:
 
     def called_function(self, call: CallSite) -> FunctionSummary | None:
         """The summary of the function or method `call` calls, when it can be known."""
+        key = id(call.node)
+        if key in self._called:
+            return self._called[key]
+        found = self._called[key] = self._called_function(call)
+        return found
+
+    def _called_function(self, call: CallSite) -> FunctionSummary | None:
         func = call.node.func
         if call.function is not None and call.cls is not None and isinstance(func, ast.Attribute):
             receiver = self.receiver(call.function)
@@ -305,9 +316,16 @@ class Semantics:
     def self_attribute_value(self, cls: ClassInfo, attribute: str) -> ast.expr | None:
         """The one value the class's methods assign to `self.<attribute>`, if they agree."""
         values = self.self_attribute_assignments(cls).get(attribute)
-        if not values or len({ast.dump(value) for value in values}) != 1:
+        if not values:
+            return None
+        if len(values) > 1 and len({ast.dump(value) for value in values}) != 1:
             return None
         return values[0]
+
+    def nested_functions(self, function: FunctionInfo) -> list[FunctionInfo]:
+        """`function` and every function nested in it, at any depth (facts of the model's walk
+        are recorded per function; this joins them back up for a method)."""
+        return self._nested_functions().get(id(function), [function])
 
     def _nested_functions(self) -> dict[int, list[FunctionInfo]]:
         """id(function) -> the function itself and every function nested in it, at any depth."""

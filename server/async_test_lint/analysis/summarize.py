@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from collections.abc import Mapping
 
 from .model import Binding, ClassInfo, FunctionInfo, SemanticModel
 from .names import (
@@ -14,7 +15,7 @@ from .names import (
     RUNNER_METHODS,
     SET_EVENT_LOOP_POLICY,
 )
-from .summary import ClassSummary, FunctionSummary, ModuleSummary
+from .summary import ClassSummary, DeferredMapping, FunctionSummary, LazyMapping, ModuleSummary
 
 #: Decorators that leave "calling this returns a coroutine" intact.
 NEUTRAL_FUNCTION_DECORATORS = frozenset(
@@ -232,13 +233,19 @@ def _is_self(function: FunctionInfo, name: str) -> bool:
     return bool(arguments) and arguments[0].arg == name
 
 
-def summarize_class(model: SemanticModel, cls: ClassInfo) -> ClassSummary:
+def summarize_class(model: SemanticModel, cls: ClassInfo, *, lazy: bool = False) -> ClassSummary:
     scope = cls.parent_scope
     bases = tuple(
         model.qualified_name(base.value if isinstance(base, ast.Subscript) else base, scope)
         for base in cls.node.bases
     )
-    methods = {name: summarize_function(model, method) for name, method in cls.methods.items()}
+    methods: Mapping[str, FunctionSummary]
+    if lazy:
+        methods = LazyMapping(
+            cls.methods, lambda name: summarize_function(model, cls.methods[name])
+        )
+    else:
+        methods = {name: summarize_function(model, method) for name, method in cls.methods.items()}
     return ClassSummary(
         qualname=cls.qualname,
         bases=bases,
@@ -340,13 +347,15 @@ def _module_level(binding: Binding) -> bool:
     return binding.qualified_name is not None
 
 
-def summarize_module(model: SemanticModel) -> ModuleSummary:
+def summarize_module(model: SemanticModel, *, lazy: bool = False) -> ModuleSummary:
+    """The module's summary. `lazy` (for the file being linted) defers each method's summary and
+    the styles until a rule reads them; the index keeps plain, serialisable summaries."""
     functions = {}
     for name, bindings in model.module_scope.bindings.items():
         if len(bindings) == 1 and bindings[0].function is not None and _module_level(bindings[0]):
             functions[name] = summarize_function(model, bindings[0].function)
     classes = {
-        cls.qualname: summarize_class(model, cls)
+        cls.qualname: summarize_class(model, cls, lazy=lazy)
         for cls in model.classes
         if cls.parent_scope.kind != "function"
     }
@@ -361,7 +370,7 @@ def summarize_module(model: SemanticModel) -> ModuleSummary:
         imports=_import_bindings(model),
         has_star_import=model.has_star_import,
         fixtures=fixtures,
-        styles=_module_styles(model),
+        styles=DeferredMapping(lambda: _module_styles(model)) if lazy else _module_styles(model),
     )
 
 

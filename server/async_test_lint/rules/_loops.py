@@ -263,15 +263,14 @@ def self_assignments(context: Context, cls: ClassInfo) -> dict[str, list[Attribu
             receiver = receiver_name(method)
             if receiver is None:
                 continue
-            for node in ast.walk(method.node):
-                if not isinstance(node, ast.Assign):
-                    continue
-                for target in node.targets:
-                    chain = attribute_chain(target, receiver)
-                    if chain is not None and "." not in chain:
-                        found.setdefault(chain, []).append(
-                            AttributeAssignment(method, node, node.value)
-                        )
+            for function in context.semantics.nested_functions(method):
+                for node in function.assigns:
+                    for target in node.targets:
+                        chain = attribute_chain(target, receiver)
+                        if chain is not None and "." not in chain:
+                            found.setdefault(chain, []).append(
+                                AttributeAssignment(method, node, node.value)
+                            )
     context.model.cache[key] = found
     return found
 
@@ -284,13 +283,10 @@ def attribute_closed(context: Context, cls: ClassInfo, attribute: str) -> bool:
             receiver = receiver_name(method)
             if receiver is None:
                 continue
-            for node in ast.walk(method.node):
-                if (
-                    isinstance(node, ast.Attribute)
-                    and node.attr == "close"
-                    and attribute_chain(node.value, receiver) == attribute
-                ):
-                    return True
+            for function in context.semantics.nested_functions(method):
+                for node in function.attribute_loads:
+                    if node.attr == "close" and attribute_chain(node.value, receiver) == attribute:
+                        return True
     return False
 
 

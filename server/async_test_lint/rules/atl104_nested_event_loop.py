@@ -239,13 +239,19 @@ def _method_in_file(context: Context, cls: ClassInfo, name: str) -> FunctionInfo
     return None
 
 
+_RUNNING_LOOP_PROBES = frozenset({"_get_running_loop", "get_running_loop"})
+
+
 def _checks_for_running_loop(context: Context, function: FunctionInfo, *, helper: bool) -> bool:
     """`loop.is_running()`, `asyncio._get_running_loop()` (and, in a sync helper,
     `asyncio.get_running_loop()`, usually in a `try`): the code guards against a running loop."""
     for call in function.calls:
         func = call.node.func
-        if isinstance(func, ast.Attribute) and func.attr == "is_running":
-            return True
+        if isinstance(func, ast.Attribute):
+            if func.attr == "is_running":
+                return True
+            if func.attr not in _RUNNING_LOOP_PROBES:
+                continue  # cheap pre-filter: only these names can be the probes below
         name = context.model.callee_name(call)
         if name == "asyncio._get_running_loop" or (helper and name == GET_RUNNING_LOOP):
             return True
