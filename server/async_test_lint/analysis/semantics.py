@@ -24,6 +24,7 @@ from .summarize import (
     COROUTINE_RUNNING_DECORATORS,
     attribute_chain,
     decorator_name,
+    restores_loop_policy,
     summarize_class,
     summarize_module,
 )
@@ -182,8 +183,7 @@ class Semantics:
         if self._module_restores_loop_policy():
             return True
         while function is not None:
-            summary = self._function_summary(function)
-            if summary is not None and summary.restores_loop_policy:
+            if restores_loop_policy(self.model, function):
                 return True
             if function.cls is not None:
                 class_summary = self.class_summary(function.cls)
@@ -204,13 +204,6 @@ class Semantics:
             )
             self.model.cache["module-restores-loop-policy"] = cached
         return bool(cached)
-
-    def _function_summary(self, function: FunctionInfo) -> FunctionSummary | None:
-        if function.cls is not None:
-            return self.class_summary(function.cls).methods.get(function.name)
-        if function.parent is None:
-            return self.summary.functions.get(function.name)
-        return None
 
     # -- tests -------------------------------------------------------------------------------
 

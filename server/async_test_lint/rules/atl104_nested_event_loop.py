@@ -69,16 +69,17 @@ class NestedEventLoop(Rule):
         for function in model.functions:
             if not function.is_async or _checks_for_running_loop(context, function, helper=False):
                 continue
-            if context.semantics.manages_loop_state(function):
-                continue  # a loop harness (asyncio's own tests provoke this error on purpose)
             for call in function.calls:
                 if call.scope is not function.scope:
                     continue  # in a lambda or nested function: may run in a thread
                 found = self._direct(context, function, call)
                 if found is None:
                     found = self._helper(context, function, call)
-                if found is not None:
-                    yield found
+                if found is None:
+                    continue
+                if context.semantics.manages_loop_state(function):
+                    break  # a loop harness (asyncio's own tests provoke this error on purpose)
+                yield found
 
     def _direct(
         self, context: Context, function: FunctionInfo, call: CallSite
