@@ -8,7 +8,6 @@ from __future__ import annotations
 import fnmatch
 import gc
 import logging
-import re
 import threading
 import traceback
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -34,6 +33,7 @@ from .model import (
     Severity,
     TextRange,
 )
+from .noqa import noqa_codes
 from .parsing import ParsedSource, SyntaxProblem, parse_python
 from .rules import Rule, all_rules
 from .rules.base import Context
@@ -45,11 +45,6 @@ SYNTAX_ERROR_CODE = "ATL001"
 SYNTAX_ERROR_NAME = "syntax-error"
 MAX_FIX_PASSES = 10
 DEFAULT_SETTINGS = Settings()
-
-_NOQA = re.compile(
-    r"#\s*noqa(?::[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?", re.I
-)
-_CODE = re.compile(r"[A-Za-z]+[0-9]+")
 
 
 _gc_lock = threading.Lock()
@@ -230,15 +225,6 @@ def _dedupe(diagnostics: Sequence[Diagnostic]) -> list[Diagnostic]:
             seen.add(key)
             unique.append(diagnostic)
     return unique
-
-
-def noqa_codes(line: str) -> frozenset[str] | None:
-    """None when the line has no `# noqa`; an empty set for a bare `# noqa` (everything)."""
-    match = _NOQA.search(line)
-    if match is None:
-        return None
-    codes = match.group("codes")
-    return frozenset(code.upper() for code in _CODE.findall(codes)) if codes else frozenset()
 
 
 def _drop_suppressed(diagnostics: Sequence[Diagnostic], lines: LineIndex) -> list[Diagnostic]:

@@ -18,7 +18,7 @@ from ..model import Fix, Safety
 from .model import CallSite, FunctionInfo, SemanticModel
 from .names import ASYNC_MOCK, PATCH
 from .semantics import ClassKind, Semantics
-from .summarize import decorators_are_neutral, is_generator
+from .summarize import decorators_are_neutral
 
 #: Classes whose `self.assert*` methods are unittest's (directly or through a framework case).
 UNITTEST_LIKE = frozenset(
@@ -138,7 +138,7 @@ def _calls_coroutine_function(
             return (
                 function.is_async
                 and decorators_are_neutral(model, function)
-                and not is_generator(function.node)
+                and not function.yields
             )
     return False
 

@@ -178,19 +178,6 @@ def _await_facts(model: SemanticModel, function: FunctionInfo) -> dict[str, froz
     }
 
 
-def is_generator(node: ast.AST) -> bool:
-    """Whether the body of the function `node` yields (nested functions and classes excluded)."""
-    stack = [child for child in ast.iter_child_nodes(node) if not isinstance(child, ast.expr)]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(ast.iter_child_nodes(current))
-    return False
-
-
 def _runs_coroutines(model: SemanticModel, function: FunctionInfo) -> bool:
     """A decorator (or decorator factory) whose inner function drives a loop."""
     wrappers = model.cache.get("loop-running-wrappers")

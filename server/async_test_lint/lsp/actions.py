@@ -16,10 +16,10 @@ from lsprotocol import types
 
 from .. import engine
 from ..model import Diagnostic, Safety, TextRange
+from ..noqa import comment_map, suppression_edit
 from . import convert
 from .documents import Document
 from .positions import from_lsp_range, to_lsp_range
-from .suppress import comment_map, suppression_edit
 
 if TYPE_CHECKING:
     from .server import AsyncTestLintServer, Linted

@@ -117,18 +117,5 @@ def decorators_are_known_neutral(semantics: Semantics, function: FunctionInfo) -
     return True
 
 
-def is_generator(function: FunctionInfo) -> bool:
-    """Whether the function's own body yields (nested functions and classes excluded)."""
-    stack: list[ast.AST] = list(function.node.body)
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
-            continue
-        stack.extend(ast.iter_child_nodes(node))
-    return False
-
-
 def plural(count: int, singular: str, many: str) -> str:
     return singular if count == 1 else many

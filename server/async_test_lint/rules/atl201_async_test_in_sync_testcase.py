@@ -11,7 +11,7 @@ from ..analysis.semantics import ClassKind
 from ..analysis.summary import ClassSummary
 from ..fixes.convert import conversion_fix
 from ..model import Diagnostic, LazyFix, Safety
-from ._lifecycle import decorators_are_known_neutral, header_range, is_generator, plural
+from ._lifecycle import decorators_are_known_neutral, header_range, plural
 from .base import Context, Invalid, Rule, Valid
 
 _LIFECYCLE = frozenset({"setUp", "tearDown"})
@@ -111,7 +111,7 @@ class AsyncTestInSyncTestcase(Rule):
             method.is_async
             and _runs_as_test_or_lifecycle(method.name)
             and decorators_are_known_neutral(context.semantics, method)
-            and not is_generator(method)
+            and not method.yields
         )
 
 

@@ -14,7 +14,6 @@ from ._lifecycle import (
     attribute_name_range,
     decorators_are_known_neutral,
     header_range,
-    is_generator,
     rename_edit,
     super_calls,
 )
@@ -60,7 +59,7 @@ class AsyncSetupInIsolatedTestcase(Rule):
                 continue
             for old, new in RENAMES.items():
                 method = cls.methods.get(old)
-                if method is None or not method.is_async or is_generator(method):
+                if method is None or not method.is_async or method.yields:
                     continue
                 if not decorators_are_known_neutral(context.semantics, method):
                     continue

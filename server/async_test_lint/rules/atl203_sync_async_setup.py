@@ -15,7 +15,6 @@ from ._lifecycle import (
     decorators_are_known_neutral,
     def_keyword_position,
     header_range,
-    is_generator,
     super_calls,
 )
 from .base import Context, Invalid, Rule, Valid
@@ -59,7 +58,7 @@ class SyncAsyncSetup(Rule):
                 continue
             for hook in HOOKS:
                 method = cls.methods.get(hook)
-                if method is None or method.is_async or is_generator(method):
+                if method is None or method.is_async or method.yields:
                     continue
                 if not decorators_are_known_neutral(context.semantics, method):
                     continue

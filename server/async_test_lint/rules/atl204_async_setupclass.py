@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from ..analysis.model import FunctionInfo
 from ..analysis.semantics import ClassKind
 from ..model import Diagnostic
-from ._lifecycle import decorators_are_known_neutral, header_range, is_generator
+from ._lifecycle import decorators_are_known_neutral, header_range
 from .base import Context, Invalid, Rule, Valid
 
 CLASS_HOOKS = ("setUpClass", "tearDownClass")
@@ -102,7 +102,7 @@ class UserRepositoryTest(unittest.IsolatedAsyncioTestCase):
 def _is_plain_coroutine_function(context: Context, function: FunctionInfo) -> bool:
     return (
         function.is_async
-        and not is_generator(function)
+        and not function.yields
         and decorators_are_known_neutral(context.semantics, function)
     )
 

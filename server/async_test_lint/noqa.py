@@ -1,4 +1,8 @@
-"""The "Suppress ATLxxx for this line" edit: add a `# noqa: CODE` comment or extend one."""
+"""`# noqa` comments: the grammar the engine honours, and the edit that adds or extends one.
+
+One module for both, so "Suppress ATLxxx for this line" (a code action today, a CLI option one
+day) always writes what the engine reads.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +11,23 @@ import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from ..model import Edit, Position, TextRange
-from ..source import LineIndex
+from .model import Edit, Position, TextRange
+from .source import LineIndex
 
-# The engine's grammar (engine.noqa_codes): a noqa comment, optionally with `: CODE[, CODE...]`.
+#: A noqa comment, optionally with `: CODE[, CODE...]`.
 _NOQA = re.compile(
     r"#\s*noqa(?::[ \t]*(?P<codes>[A-Za-z]+[0-9]+(?:[ \t]*,?[ \t]*[A-Za-z]+[0-9]+)*))?", re.I
 )
+_CODE = re.compile(r"[A-Za-z]+[0-9]+")
+
+
+def noqa_codes(line: str) -> frozenset[str] | None:
+    """None when the line has no `# noqa`; an empty set for a bare `# noqa` (everything)."""
+    match = _NOQA.search(line)
+    if match is None:
+        return None
+    codes = match.group("codes")
+    return frozenset(code.upper() for code in _CODE.findall(codes)) if codes else frozenset()
 
 
 @dataclass(frozen=True)
