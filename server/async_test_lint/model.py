@@ -134,6 +134,8 @@ class LintResult:
     diagnostics: Sequence[Diagnostic]
     failures: Sequence[RuleFailure] = ()
     skipped_reason: str | None = None
+    #: keeps the analysis behind the lazy fixes intact while the result lives (see engine.lint).
+    owner: object = field(default=None, compare=False, repr=False)
 
 
 DEFAULT_TARGET = (3, 9)
