@@ -12,7 +12,6 @@ import gc
 from collections.abc import Iterator
 
 import pytest
-
 from async_test_lint.engine import lint
 from async_test_lint.model import Settings
 from async_test_lint.rules import rule_by_code
