@@ -41,6 +41,14 @@ def decode_source(data: bytes) -> str:
     return text[1:] if text.startswith(BOM) else text
 
 
+def newline_of(text: str) -> str:
+    """The file's line break: the first of `\\r\\n`, `\\r`, `\\n` it uses (`\\n` when none)."""
+    for candidate in ("\r\n", "\r", "\n"):
+        if candidate in text:
+            return candidate
+    return "\n"
+
+
 def split_lines(text: str) -> list[str]:
     """The lines of `text` without their terminators (a trailing break gives a last empty line)."""
     return _LINE_BREAK.split(text)

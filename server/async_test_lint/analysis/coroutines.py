@@ -10,13 +10,12 @@
 from __future__ import annotations
 
 import ast
-from pathlib import PurePath
 from unittest.mock import AsyncMock
 
 from ..fixes.expressions import add_await
 from ..model import Fix, Safety
 from .model import CallSite, FunctionInfo, SemanticModel
-from .names import ASYNC_MOCK, PATCH
+from .names import ASYNC_MOCK, PATCH, is_test_path
 from .semantics import ClassKind, Semantics
 from .summarize import decorators_are_neutral
 
@@ -86,21 +85,11 @@ def is_test_module(model: SemanticModel, semantics: Semantics) -> bool:
     class whose bases resolve to `unittest.TestCase` (directly or through a framework case)."""
     cached = model.cache.get("is-test-module")
     if cached is None:
-        cached = _is_test_path(model.path) or any(
+        cached = is_test_path(model.path) or any(
             semantics.kind(cls) in UNITTEST_LIKE for cls in model.classes
         )
         model.cache["is-test-module"] = cached
     return bool(cached)
-
-
-def _is_test_path(path: str | None) -> bool:
-    if not path:
-        return False
-    name = PurePath(path).name
-    if not name.endswith((".py", ".pyi")):
-        return False
-    stem = name.rsplit(".", 1)[0]
-    return stem.startswith("test_") or stem.endswith("_test") or stem in ("tests", "conftest")
 
 
 def creates_coroutine(model: SemanticModel, semantics: Semantics, call: CallSite) -> bool:

@@ -77,6 +77,12 @@ class FunctionInfo:
     def is_async(self) -> bool:
         return isinstance(self.node, ast.AsyncFunctionDef)
 
+    @property
+    def receiver(self) -> str | None:
+        """The first positional parameter (`self` / `cls` of a method), if any."""
+        arguments = self.node.args.posonlyargs or self.node.args.args
+        return arguments[0].arg if arguments else None
+
     def enclosing_method(self) -> FunctionInfo | None:
         """The method this function is (or is nested in), if any."""
         function: FunctionInfo | None = self

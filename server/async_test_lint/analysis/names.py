@@ -44,6 +44,18 @@ def canonical(qualified_name: str) -> str:
     return qualified_name
 
 
+def is_test_path(path: str | None) -> bool:
+    """A file pytest collects by default (`test_*.py`, `*_test.py`), `conftest.py`, or Django's
+    `tests.py`."""
+    if not path:
+        return False
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    stem, dot, suffix = name.rpartition(".")
+    if not dot or suffix not in ("py", "pyi"):
+        return False
+    return stem.startswith("test_") or stem.endswith("_test") or stem in ("tests", "conftest")
+
+
 TESTCASE = "unittest.TestCase"
 ISOLATED_TESTCASE = "unittest.IsolatedAsyncioTestCase"
 

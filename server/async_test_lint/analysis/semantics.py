@@ -233,10 +233,7 @@ class Semantics:
     def receiver(self, function: FunctionInfo) -> str | None:
         """The name of `self` (or `cls`) in a method, or of the enclosing method's receiver."""
         method = function.enclosing_method()
-        if method is None:
-            return None
-        arguments = [*method.node.args.posonlyargs, *method.node.args.args]
-        return arguments[0].arg if arguments else None
+        return None if method is None else method.receiver
 
     # -- calls -------------------------------------------------------------------------------
 

@@ -207,17 +207,12 @@ def _returns_local_coroutine(model: SemanticModel, function: FunctionInfo) -> bo
             isinstance(func, ast.Attribute)
             and isinstance(func.value, ast.Name)
             and function.cls is not None
-            and _is_self(function, func.value.id)
+            and function.receiver == func.value.id
         ):
             method = function.cls.methods.get(func.attr)
             if method is not None and method.is_async:
                 return True
     return False
-
-
-def _is_self(function: FunctionInfo, name: str) -> bool:
-    arguments = [*function.node.args.posonlyargs, *function.node.args.args]
-    return bool(arguments) and arguments[0].arg == name
 
 
 def summarize_class(model: SemanticModel, cls: ClassInfo, *, lazy: bool = False) -> ClassSummary:

@@ -257,7 +257,7 @@ def _close_over_callers(cls: ClassInfo, converted: set[str]) -> set[str] | None:
 
 
 def _calls_self_method(method: FunctionInfo, helper: str) -> bool:
-    receiver = _receiver(method)
+    receiver = method.receiver
     if receiver is None:
         return False
     for call in method.calls:
@@ -272,18 +272,13 @@ def _calls_self_method(method: FunctionInfo, helper: str) -> bool:
     return False
 
 
-def _receiver(method: FunctionInfo) -> str | None:
-    arguments = [*method.node.args.posonlyargs, *method.node.args.args]
-    return arguments[0].arg if arguments else None
-
-
 def _helper_calls(context: Context, cls: ClassInfo, converted: set[str]) -> list[CallSite]:
     helpers = {
         name for name in converted if not name.startswith("test") and name not in LIFECYCLE_RENAMES
     }
     calls = []
     for method in cls.methods.values():
-        receiver = _receiver(method)
+        receiver = method.receiver
         for call in method.calls:
             func = call.node.func
             if (
@@ -361,7 +356,7 @@ def _self_attribute_assignments(cls: ClassInfo) -> dict[str, list[tuple[Function
     """`self.x = value` statements in the methods of `cls`, by attribute."""
     found: dict[str, list[tuple[FunctionInfo, ast.Assign]]] = {}
     for method in cls.methods.values():
-        receiver = _receiver(method)
+        receiver = method.receiver
         if receiver is None:
             continue
         for node in ast.walk(method.node):
@@ -421,7 +416,7 @@ def _attribute_plumbing_uses(
     model = context.model
     removable: list[tuple[str, ast.stmt]] = []
     for name, method in cls.methods.items():
-        receiver = _receiver(method)
+        receiver = method.receiver
         for node in ast.walk(method.node):
             if not (
                 isinstance(node, ast.Attribute)

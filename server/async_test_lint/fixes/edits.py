@@ -6,7 +6,7 @@ import difflib
 from collections.abc import Iterable, Sequence
 
 from ..model import Edit, Position, TextRange
-from ..source import LineIndex, split_lines
+from ..source import LineIndex, newline_of, split_lines
 
 
 class OverlappingEdits(ValueError):
@@ -48,7 +48,7 @@ def line_diff_edits(old: str, new: str, first_line: int) -> list[Edit]:
         # not be matched against a real blank line (that would keep a blank line at the end).
         old_lines.pop()
         new_lines.pop()
-    newline = _newline_of(old)
+    newline = newline_of(old)
     edits: list[Edit] = []
     matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
     for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
@@ -62,13 +62,6 @@ def line_diff_edits(old: str, new: str, first_line: int) -> list[Edit]:
             )
         )
     return edits
-
-
-def _newline_of(text: str) -> str:
-    for candidate in ("\r\n", "\r", "\n"):
-        if candidate in text:
-            return candidate
-    return "\n"
 
 
 def merge_edits(groups: Sequence[Sequence[Edit]]) -> tuple[Edit, ...]:

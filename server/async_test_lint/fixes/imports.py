@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from ..analysis.model import SemanticModel
 from ..model import Edit, Position, TextRange
 from ..parsing import ParsedSource
+from ..source import newline_of
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ def _insert_import_line(parsed: ParsedSource, line: str) -> Edit:
             anchor = statement
         elif anchor is not None or index > 0:
             break
-    newline = _newline(parsed.text)
+    newline = newline_of(parsed.text)
     if anchor is None:
         return Edit(TextRange(Position(0, 0), Position(0, 0)), line + newline)
     end_line = parsed.node_range(anchor).end.line + 1
@@ -123,10 +124,3 @@ def _insert_import_line(parsed: ParsedSource, line: str) -> Edit:
         return Edit(TextRange(at, at), newline + line)
     at = Position(end_line, 0)
     return Edit(TextRange(at, at), line + newline)
-
-
-def _newline(text: str) -> str:
-    for candidate in ("\r\n", "\r", "\n"):
-        if candidate in text:
-            return candidate
-    return "\n"

@@ -26,6 +26,7 @@ from ..analysis.names import (
 from ..analysis.semantics import ClassKind
 from ..analysis.summarize import attribute_chain
 from ..model import Edit, Position, TextRange
+from ..source import newline_of
 from .base import Context
 
 #: Where a loop comes from.
@@ -72,17 +73,12 @@ def loop_factory(context: Context, expr: ast.AST | None, scope: Scope) -> str | 
     return None
 
 
-def receiver_name(function: FunctionInfo) -> str | None:
-    arguments = [*function.node.args.posonlyargs, *function.node.args.args]
-    return arguments[0].arg if arguments else None
-
-
 def is_self_attribute(expr: ast.AST, function: FunctionInfo) -> str | None:
     """`self.loop` -> "loop" inside a method whose receiver is `self` (one level only)."""
     method = function.enclosing_method()
     if method is None or not isinstance(expr, ast.Attribute):
         return None
-    receiver = receiver_name(method)
+    receiver = method.receiver
     chain = attribute_chain(expr, receiver) if receiver else None
     return chain if chain is not None and "." not in chain else None
 
@@ -193,7 +189,7 @@ def find_local_method(context: Context, cls: ClassInfo, name: str) -> FunctionIn
 
 def self_calls(function: FunctionInfo) -> Iterator[tuple[CallSite, str]]:
     """Calls `self.name(...)` made directly by `function` (a method)."""
-    receiver = receiver_name(function)
+    receiver = function.receiver
     if receiver is None:
         return
     for call in function.calls:
@@ -260,7 +256,7 @@ def self_assignments(context: Context, cls: ClassInfo) -> dict[str, list[Attribu
     found: dict[str, list[AttributeAssignment]] = {}
     for member in local_mro(context, cls):
         for method in member.methods.values():
-            receiver = receiver_name(method)
+            receiver = method.receiver
             if receiver is None:
                 continue
             for function in context.semantics.nested_functions(method):
@@ -280,7 +276,7 @@ def attribute_closed(context: Context, cls: ClassInfo, attribute: str) -> bool:
     methods of any class related to `cls` in this file (conservative: anywhere counts)."""
     for member in class_family(context, cls):
         for method in member.methods.values():
-            receiver = receiver_name(method)
+            receiver = method.receiver
             if receiver is None:
                 continue
             for function in context.semantics.nested_functions(method):
@@ -464,17 +460,6 @@ def unmanaged_origin_nodes(context: Context) -> set[int]:
     return {id(run.origin_node) for run in unmanaged_runs(context)}
 
 
-def is_test_module(path: str | None) -> bool:
-    if not path:
-        return False
-    name = path.replace("\\", "/").rsplit("/", 1)[-1]
-    return (
-        (name.startswith("test_") and name.endswith(".py"))
-        or name.endswith("_test.py")
-        or name == "conftest.py"
-    )
-
-
 # -- edits -----------------------------------------------------------------------------------------
 
 
@@ -500,7 +485,7 @@ def statement_line_insertion(context: Context, statement: ast.stmt, text: str) -
         at = Position(last_line + 1, 0)
         return Edit(TextRange(at, at), f"{indent}{text}{newline}")
     end = Position(last_line, len(lines.line_text(last_line)))
-    return Edit(TextRange(end, end), f"{file_newline(context.text)}{indent}{text}")
+    return Edit(TextRange(end, end), f"{newline_of(context.text)}{indent}{text}")
 
 
 def line_terminator(context: Context, line: int) -> str:
@@ -509,13 +494,6 @@ def line_terminator(context: Context, line: int) -> str:
         return ""
     start = lines.line_start(line) + len(lines.line_text(line))
     return context.text[start : lines.line_start(line + 1)]
-
-
-def file_newline(text: str) -> str:
-    for candidate in ("\r\n", "\r", "\n"):
-        if candidate in text:
-            return candidate
-    return "\n"
 
 
 def is_statement_call(context: Context, call: ast.Call) -> ast.Expr | None:

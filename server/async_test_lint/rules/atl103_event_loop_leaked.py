@@ -6,9 +6,10 @@ import ast
 from collections.abc import Iterator
 
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
-from ..analysis.names import SET_EVENT_LOOP
+from ..analysis.names import SET_EVENT_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
 from ..model import Diagnostic, Edit, Fix, LazyFix, Position, Safety, TextRange
+from ..source import newline_of
 from ._loops import (
     DESCRIPTIONS,
     GET,
@@ -16,16 +17,13 @@ from ._loops import (
     POLICY_GET,
     attribute_closed,
     class_family,
-    file_newline,
     has_local_subclass,
     is_self_attribute,
     is_statement_call,
-    is_test_module,
     line_terminator,
     loop_factory,
     name_closed,
     opaque_teardown,
-    receiver_name,
     resets_current_loop,
     self_assignments,
     statement_line_insertion,
@@ -168,7 +166,7 @@ class EventLoopLeaked(Rule):
         users = []
         for member in class_family(context, cls):
             for method in member.methods.values():
-                receiver = receiver_name(method)
+                receiver = method.receiver
                 for node in ast.walk(method.node):
                     if not (isinstance(node, ast.Attribute) and node.attr == name):
                         continue
@@ -209,7 +207,7 @@ class EventLoopLeaked(Rule):
         ):
             return None
         target = statement.targets[0]
-        receiver = receiver_name(method)
+        receiver = method.receiver
         if receiver is None:
             return None
         if isinstance(target, ast.Name):
@@ -298,7 +296,7 @@ class EventLoopLeaked(Rule):
             f"and later tests get it (closed) from get_event_loop()"
         )
         statement = is_statement_call(context, call.node)
-        receiver = receiver_name(method) if method is not None else None
+        receiver = method.receiver if method is not None else None
         if (
             method is None
             or statement is None
@@ -388,7 +386,7 @@ def _only_self_references(context: Context, cls: ClassInfo, name: str) -> bool:
             ):
                 return False
             continue
-        receiver = receiver_name(method)
+        receiver = method.receiver
         if receiver is not None:
             for node in ast.walk(method.node):
                 receivers[id(node)] = receiver
@@ -416,7 +414,7 @@ def _per_test_loop_edits(
     class_indent = lines.line_text(parsed.node_range(cls.node).start.line)
     class_indent = class_indent[: len(class_indent) - len(class_indent.lstrip(" \t"))]
     unit = indent[len(class_indent) :] or "    "
-    newline = line_terminator(context, last_line) or file_newline(context.text)
+    newline = line_terminator(context, last_line) or newline_of(context.text)
     factory = context.source_of(statement.value)
     body = [f"self.{name} = {factory}", f"self.addCleanup(self.{name}.close)"]
     start = Position(first_line, 0)
@@ -498,7 +496,7 @@ def _test_functions(context: Context) -> list[FunctionInfo]:
 
 
 def _is_pytest_function(context: Context, function: FunctionInfo) -> bool:
-    if function.parent_scope is not context.model.module_scope or not is_test_module(context.path):
+    if function.parent_scope is not context.model.module_scope or not is_test_path(context.path):
         return False
     return function.name.startswith("test") or function.name in context.semantics.summary.fixtures
 

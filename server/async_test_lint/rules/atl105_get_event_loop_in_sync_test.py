@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
-from ..analysis.names import NEW_EVENT_LOOP, SET_EVENT_LOOP
+from ..analysis.names import NEW_EVENT_LOOP, SET_EVENT_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
 from ..analysis.summarize import (
     COROUTINE_RUNNING_DECORATORS,
@@ -23,11 +23,9 @@ from ._loops import (
     TEST_LIFECYCLE,
     class_family,
     is_self_attribute,
-    is_test_module,
     is_test_name,
     loop_factory,
     reachable_sync_methods,
-    receiver_name,
     self_calls,
     statement_line_insertion,
     unmanaged_origin_nodes,
@@ -154,7 +152,7 @@ class GetEventLoopInSyncTest(Rule):
             and len(statement.targets) == 1
         ):
             return None
-        receiver = receiver_name(function)
+        receiver = function.receiver
         if receiver is None:
             return None
         target = statement.targets[0]
@@ -214,7 +212,7 @@ def _called_from_coroutine(context: Context, cls: ClassInfo, name: str) -> bool:
                 continue
             if any(called == name for _, called in self_calls(method)):
                 return True
-            receiver = receiver_name(method)
+            receiver = method.receiver
             for node in ast.walk(method.node):
                 if (
                     isinstance(node, ast.Attribute)
@@ -301,7 +299,7 @@ def _plain_decorators(context: Context, function: FunctionInfo) -> bool:
 
 
 def _pytest_function(context: Context, function: FunctionInfo) -> bool:
-    if not is_test_module(context.path):
+    if not is_test_path(context.path):
         return False
     if not (is_test_name(function.name) or function.name in context.semantics.summary.fixtures):
         return False

@@ -142,7 +142,7 @@ class LoopBoundResourceShared(Rule):
 
     def _setup_class_resources(self, context: Context, cls: ClassInfo) -> Iterator[Resource]:
         method = cls.methods.get("setUpClass")
-        receiver = _receiver(method) if method is not None else None
+        receiver = method.receiver if method is not None else None
         if method is None or receiver is None:
             return
         for statement in ast.walk(method.node):
@@ -194,11 +194,6 @@ def _loop_bound(context: Context, value: ast.Call, scope: object) -> str | None:
     return f"{name.rpartition('.')[2]}() (its __init__ makes {factory}() in self.{attribute})"
 
 
-def _receiver(method: FunctionInfo) -> str | None:
-    arguments = [*method.node.args.posonlyargs, *method.node.args.args]
-    return arguments[0].arg if arguments else None
-
-
 def _is_instance_method(context: Context, method: FunctionInfo) -> bool:
     for decorator in method.node.decorator_list:
         name = context.model.qualified_name(decorator, method.parent_scope)
@@ -211,7 +206,7 @@ def _mentions(
     context: Context, cls: ClassInfo, method: FunctionInfo, name: str, attribute: bool
 ) -> bool:
     """Whether `method` refers to the resource: `self.x`/`cls.x`/`Class.x`, or the global."""
-    receiver = _receiver(method)
+    receiver = method.receiver
     global_binding = context.model.module_scope.bindings.get(name)
     for node in ast.walk(method.node):
         if attribute and isinstance(node, ast.Attribute) and node.attr == name:
@@ -231,7 +226,7 @@ def _made_per_test(cls: ClassInfo, attribute: str) -> bool:
     """A per-test hook assigns `self.<attribute>`, shadowing the class-level object."""
     for hook in _PER_TEST_HOOKS:
         method = cls.methods.get(hook)
-        receiver = _receiver(method) if method is not None else None
+        receiver = method.receiver if method is not None else None
         if method is None or receiver is None:
             continue
         for node in ast.walk(method.node):
@@ -243,7 +238,7 @@ def _made_per_test(cls: ClassInfo, attribute: str) -> bool:
 
 
 def _self_calls(method: FunctionInfo) -> set[str]:
-    receiver = _receiver(method)
+    receiver = method.receiver
     called = set()
     for call in method.calls:
         func = call.node.func
@@ -329,7 +324,7 @@ def _plan(context: Context, cls: ClassInfo, resource: Resource) -> _Plan | None:
             if not _mentions(context, cls, method, attribute, attribute=True):
                 continue
             if method_name == "setUpClass" and resource.where == "setUpClass":
-                if _attribute_mentions(method, attribute, _receiver(method)) != 1:
+                if _attribute_mentions(method, attribute, method.receiver) != 1:
                     return None  # setUpClass reads it after making it
                 continue
             if method_name in ("setUp", "setUpClass", "tearDownClass") or not _is_instance_method(
@@ -394,7 +389,7 @@ def _global_uses(context: Context, cls: ClassInfo, name: str) -> dict[tuple[int,
     binding = model.module_scope.bindings.get(name)
     inside: dict[int, str] = {}
     for method in cls.methods.values():
-        receiver = _receiver(method)
+        receiver = method.receiver
         if (
             receiver is None
             or not _is_instance_method(context, method)

@@ -19,6 +19,7 @@ from ..analysis.coroutines import (
 )
 from ..analysis.model import CallSite, FunctionInfo
 from ..model import Diagnostic, Edit, Fix, Safety, TextRange
+from ..source import newline_of
 from .base import Context, Invalid, Rule, Valid
 
 
@@ -172,7 +173,7 @@ def _callable_form_fix(
     manager_arguments = ", ".join(source(argument) for argument in call.args[:position])
     call_arguments = [source(argument) for argument in call.args[position + 1 :]]
     call_arguments += [f"{keyword.arg}={source(keyword.value)}" for keyword in call.keywords]
-    newline = _newline(context.text)
+    newline = newline_of(context.text)
     new_text = (
         f"with {source(call.func)}({manager_arguments}):{newline}"
         f"{indent}{unit}await {source(call.args[position])}({', '.join(call_arguments)})"
@@ -190,13 +191,6 @@ def _indent_unit(context: Context, function: FunctionInfo) -> str:
     if body_indent.startswith(def_indent) and len(body_indent) > len(def_indent):
         return body_indent[len(def_indent) :]
     return "    "
-
-
-def _newline(text: str) -> str:
-    for candidate in ("\r\n", "\r", "\n"):
-        if candidate in text:
-            return candidate
-    return "\n"
 
 
 AssertRaisesAsyncCallable.invalid = (
