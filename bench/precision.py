@@ -3,6 +3,8 @@
     python bench/corpus.py                 # once: download and unpack the corpus
     python bench/precision.py [--out FILE] [--project NAME ...]
 
+The interpreter's own `test` package (its `test_asyncio` among it) is the last project.
+
 Per project, every `.py` file is indexed (so bases and async functions of other files resolve, as
 in `async-test-lint check`) and linted with all rules. Writes a JSON list of diagnostics with the
 source lines around each (for the hand review in docs/real-world.md) and prints counts per
@@ -27,7 +29,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from async_test_lint.engine import index_sources, lint
 from async_test_lint.model import Settings
 from async_test_lint.source import SourceDecodeError, decode_source
-from corpus import project_folders, python_files
+from corpus import interpreter_tests, project_folders, python_files
+
+INTERPRETER_TESTS = interpreter_tests().name
 
 
 def _read(path: Path) -> str | None:
@@ -104,6 +108,12 @@ def main() -> None:
         f"total {len(everything)} diagnostics in {time.perf_counter() - started:.1f}s: "
         f"{dict(sorted(by_rule.items()))}"
     )
+    in_test_asyncio = [
+        item
+        for item in everything
+        if item["project"] == INTERPRETER_TESTS and str(item["path"]).startswith("test_asyncio")
+    ]
+    print(f"the interpreter's test_asyncio package: {len(in_test_asyncio)} diagnostics")
     print(f"written to {args.out}")
 
 

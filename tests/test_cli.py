@@ -649,13 +649,13 @@ def test_index_cache_reuses_unchanged_files(
     assert (folder / ".gitignore").read_text(encoding="utf-8").endswith("*\n")
 
     parsed: list[Path] = []
-    original = workspace.summarize_file
+    original = workspace.scan_file
 
     def counting(path: Path, settings: object) -> object:
         parsed.append(path)
         return original(path, settings)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(workspace, "summarize_file", counting)
+    monkeypatch.setattr(workspace, "scan_file", counting)
     second = workspace.build_index(paths, settings, cache=workspace.IndexCache(tmp_path))
     assert parsed == []
     assert second.summaries() == first.summaries()

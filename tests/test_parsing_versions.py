@@ -243,6 +243,9 @@ TRICKY = {
     "fstring-nested": 'x = f"{f"{f"{1}"}"}"\n',
     "fstring-triple-quoted": 'x = f"""{"a"}\nline\n"""\n',
     "type-params-multiline": "def f[\n    T: int,\n    U,\n](x: T) -> T:\n    return x\n",
+    "type-params-blank-line": "def f[\n\n    T,\n](x: T) -> T:\n    return x\n",
+    "class-type-params-blank-line": "class A[\n\n    T]:\n    pass\nclass B[T\r\n\r\n](A): pass\n",
+    "alias-type-params-blank-line": "type Pair[\n\n    T,\n] = tuple[T, T]\n",
     "match-parenthesised": (
         "match (\n    x\n):\n    case (\n        1\n        | 2\n    ):\n        pass\n"
     ),

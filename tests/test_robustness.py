@@ -7,20 +7,27 @@ and what a broken rule does (reported as a RuleFailure; the other rules still ru
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
 import random
 import sys
+import threading
 import time
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
-from async_test_lint import engine
-from async_test_lint.engine import SYNTAX_ERROR_CODE, fix, lint
-from async_test_lint.model import Diagnostic, Position, Settings, TextRange
+from async_test_lint import cli, engine, workspace
+from async_test_lint.engine import SYNTAX_ERROR_CODE, LintTimeout, fix, lint
+from async_test_lint.lsp import project
+from async_test_lint.model import Diagnostic, Position, Settings, Severity, TextRange
 from async_test_lint.parsing import ParsedSource, SyntaxProblem, parse_python
 from async_test_lint.rules import Rule
 from async_test_lint.rules.atl101_asyncio_run_in_test import AsyncioRunInTest
+from async_test_lint.rules.base import Context
 from async_test_lint.source import LineIndex, SourceDecodeError, decode_source
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -407,3 +414,199 @@ def test_invalid_escape_sequences_are_not_syntax_errors() -> None:
         warnings.simplefilter("error")
         result = lint(text, PATH)
     assert result.diagnostics == () and result.failures == ()
+
+
+# -- time limit ----------------------------------------------------------------------------------
+
+
+class SlowRule(Rule):
+    """Yields a finding every 50 ms on files whose path says `slow`; instant elsewhere."""
+
+    code = "ATL998"
+    name = "slow"
+    family = "T0"
+    summary = what = why = versions = fix_notes = "test only"
+
+    def check(self, context: Context) -> Iterator[Diagnostic]:
+        if "slow" not in (context.path or ""):
+            return
+        for line in range(12):
+            time.sleep(0.05)
+            start = Position(line, 0)
+            yield Diagnostic(
+                self.code, self.name, "slow", TextRange(start, start), Severity.WARNING
+            )
+
+
+@pytest.fixture
+def slow_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "all_rules", lambda: (AsyncioRunInTest, SlowRule))
+
+
+@pytest.mark.usefixtures("slow_rule")
+def test_a_lint_past_its_time_limit_raises_lint_timeout() -> None:
+    text = TEMPLATE.format(prefix="")
+    with pytest.raises(LintTimeout) as raised:
+        lint(text, "tests/test_slow.py", time_limit=0.2)
+    assert raised.value.phase == "in ATL998", "checked between a rule's findings"
+    assert "tests/test_slow.py: analysis abandoned after 0.2 s" in str(raised.value)
+    with pytest.raises(LintTimeout):
+        fix(text, "tests/test_slow.py", unsafe=True, time_limit=0.2)
+    # The same rule on another file, and without a limit: an ordinary result.
+    assert atl101(text) == [expected_range(text)]
+    assert len(lint(text, "tests/test_slow.py").diagnostics) == 13
+
+
+def test_the_time_limit_is_checked_once_the_file_is_parsed() -> None:
+    """Whatever the rules cost, a file that alone takes longer to parse than the limit."""
+    text = "import asyncio\n" + "".join(f"x{n} = asyncio.run(f({n}))\n" for n in range(500))
+    with pytest.raises(LintTimeout) as raised:
+        lint(text, PATH, time_limit=1e-9)
+    assert raised.value.phase == "after parsing and modelling"
+    assert lint(text, PATH, time_limit=60).failures == ()
+
+
+# -- the CLI and the server's index with files that change under them ---------------------------
+
+
+def _project(root: Path, files: dict[str, str | bytes]) -> Path:
+    (root / "pyproject.toml").write_text("[tool.async-test-lint]\n", encoding="utf-8")
+    for name, content in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(content if isinstance(content, bytes) else content.encode("utf-8"))
+    return root
+
+
+def _check(cwd: Path, *args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    previous = Path.cwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            code = cli.main(["check", "--no-cache", *args])
+    finally:
+        os.chdir(previous)
+    return code, out.getvalue(), err.getvalue()
+
+
+FOUND = "test_user.py:11:9: ATL101"
+
+
+@pytest.mark.usefixtures("slow_rule")
+def test_cli_skips_a_file_past_the_time_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(workspace, "CHECK_TIME_LIMIT", 0.2)
+    text = TEMPLATE.format(prefix="")
+    _project(tmp_path, {"test_slow.py": text, "test_user.py": text})
+    code, out, err = _check(tmp_path, "-q")
+    assert code == 1
+    assert err == "error: skipped test_slow.py: analysis took longer than 0.2 s\n"
+    assert out.startswith(FOUND), out
+
+
+def _around_checking(monkeypatch: pytest.MonkeyPatch, action: Callable[[], None]) -> None:
+    """Run `action` after the project is discovered and indexed, before its files are read."""
+    original = workspace.check_files
+
+    def check_files(*args: Any, **kwargs: Any) -> Any:
+        action()
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(workspace, "check_files", check_files)
+
+
+def test_cli_file_deleted_after_indexing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = TEMPLATE.format(prefix="")
+    _project(tmp_path, {"test_gone.py": text, "test_user.py": text})
+    _around_checking(monkeypatch, (tmp_path / "test_gone.py").unlink)
+    code, out, err = _check(tmp_path, "-q")
+    assert code == 1
+    assert err == "error: cannot read test_gone.py: No such file or directory\n"
+    assert out.startswith(FOUND), out
+
+
+def test_cli_file_changed_after_indexing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The report is about the text that was read for checking: positions match that text."""
+    text = TEMPLATE.format(prefix="")
+    _project(tmp_path, {"test_user.py": text})
+    moved = "# two lines\n# added\n" + text
+    _around_checking(monkeypatch, lambda: (tmp_path / "test_user.py").write_text(moved))
+    code, out, err = _check(tmp_path, "-q")
+    assert (code, err) == (1, "")
+    assert out.startswith("test_user.py:13:9: ATL101"), out
+
+
+def _deny_reading(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """A PermissionError for one file, as for a file without read permission (root reads all)."""
+    original = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == denied:
+            raise PermissionError(13, "Permission denied", str(self))
+        return original(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)
+
+
+def test_cli_unreadable_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    text = TEMPLATE.format(prefix="")
+    _project(tmp_path, {"test_locked.py": text, "test_user.py": text})
+    locked = tmp_path / "test_locked.py"
+    if os.geteuid() == 0:
+        _deny_reading(monkeypatch, locked)
+    else:
+        locked.chmod(0)
+    try:
+        code, out, err = _check(tmp_path, "-q")
+    finally:
+        locked.chmod(0o644)
+    assert code == 1
+    assert err == "error: cannot read test_locked.py: Permission denied\n"
+    assert out.startswith(FOUND), out
+
+
+def test_cli_symlink_loops(tmp_path: Path) -> None:
+    text = TEMPLATE.format(prefix="")
+    _project(tmp_path, {"pkg/test_user.py": text})
+    (tmp_path / "pkg" / "loop").symlink_to(tmp_path, target_is_directory=True)
+    (tmp_path / "pkg" / "cycle_a.py").symlink_to(tmp_path / "pkg" / "cycle_b.py")
+    (tmp_path / "pkg" / "cycle_b.py").symlink_to(tmp_path / "pkg" / "cycle_a.py")
+    (tmp_path / "pkg" / "test_dangling.py").symlink_to(tmp_path / "nowhere.py")
+    code, out, err = _check(tmp_path, "-q")
+    assert (code, err) == (1, "")
+    assert out.splitlines() == ["pkg/" + FOUND + " " + out.split(" ATL101 ", 1)[1].strip()]
+
+
+def test_server_index_with_files_that_vanish_or_cannot_be_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = "import unittest\n\nclass Base(unittest.TestCase):\n    pass\n"
+    _project(tmp_path, {"base.py": base, "locked.py": base, "gone.py": base})
+    _deny_reading(monkeypatch, tmp_path / "locked.py")
+    original = project.discover
+
+    def discover_then_delete(*args: Any, **kwargs: Any) -> list[Path]:
+        found = list(original(*args, **kwargs))
+        (tmp_path / "gone.py").unlink()  # listed, then deleted before it is read
+        return found
+
+    monkeypatch.setattr(project, "discover", discover_then_delete)
+    index = project.WorkspaceIndex()
+    index.add_folder(str(tmp_path))
+    reports: list[tuple[int, int]] = []
+    count = index.build(
+        str(tmp_path),
+        Settings(project_root=str(tmp_path)),
+        lambda *r: reports.append(r),
+        threading.Event(),
+    )
+    assert count == 1 and reports[-1] == (3, 3)
+    assert [s.path for s in index.index_for(str(tmp_path / "x.py")).summaries()] == [
+        str(tmp_path / "base.py")
+    ]
+    # A watched-file event for a file that is gone again removes it; nothing raises.
+    (tmp_path / "base.py").unlink()
+    assert index.refresh_from_disk(str(tmp_path / "base.py"), Settings()) is True
+    assert index.refresh_from_disk(str(tmp_path / "locked.py"), Settings()) is False

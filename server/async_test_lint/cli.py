@@ -101,7 +101,7 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("--force-exclude", action="store_true", help="exclude paths even when named")
     check.add_argument("--no-respect-gitignore", action="store_true", help="do not read .gitignore")
     check.add_argument(
-        "--no-cache", action="store_true", help="do not read or write the index cache"
+        "--no-cache", action="store_true", help="do not read or write the cache (index, results)"
     )
     check.add_argument("-v", "--verbose", action="store_true", help="log details on stderr")
     check.add_argument("-q", "--quiet", action="store_true", help="diagnostics only, no summary")
@@ -182,7 +182,8 @@ class CheckOptions:
     respect_gitignore: bool = True
     #: check standard input, as this file (`check -` or `--stdin-filename`).
     stdin_filename: Path | None = None
-    #: keep file summaries in `<project root>/.async-test-lint-cache` (only with a pyproject.toml).
+    #: keep file summaries and check results in `<project root>/.async-test-lint-cache` (only
+    #: with a pyproject.toml).
     cache: bool = True
 
 
@@ -269,7 +270,7 @@ def display_path(path: Path, cwd: Path) -> str:
 def run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     """Discover, index, lint (and fix); print; return the exit code."""
     from .discovery import discover
-    from .workspace import IndexCache, Job, Mode, build_index, check_files
+    from .workspace import IndexCache, Job, Mode, ProjectScan, check_project
 
     settings = options.settings
     root = Path(settings.project_root or Path.cwd())
@@ -287,12 +288,13 @@ def run(options: CheckOptions, out: TextIO, err: TextIO) -> int:
     )
     project = discover([root], settings.exclude, root, use_gitignore=use_gitignore, warn=_quiet)
     cache = IndexCache(root) if options.cache and (root / "pyproject.toml").is_file() else None
-    index = build_index(dict.fromkeys([*project, *checked]), settings, cache=cache)
+    scan = ProjectScan([*project, *checked], settings, cache=cache)
     cwd = Path.cwd()
     jobs = [Job(path, display_path(path, cwd)) for path in checked]
     jobs.sort(key=lambda job: job.display)
     mode = Mode.DIFF if options.diff else Mode.FIX if options.fix else Mode.CHECK
-    outcomes = check_files(jobs, settings, index, mode, options.unsafe)
+    results = cache.results() if cache is not None else None
+    outcomes = check_project(jobs, scan, mode, options.unsafe, results=results)
     return _report(options, outcomes, root, out, err)
 
 

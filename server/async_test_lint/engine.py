@@ -9,6 +9,7 @@ import fnmatch
 import gc
 import logging
 import threading
+import time
 import traceback
 import weakref
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -93,6 +94,38 @@ def freeze_startup_objects() -> None:
     gc.freeze()
 
 
+class LintTimeout(Exception):
+    """A lint ran past its time limit and was abandoned.
+
+    The limit is cooperative: it is checked once the file is parsed and modelled, before each rule
+    and after each diagnostic a rule yields. `ast.parse` and the model's single walk are not
+    interrupted (both linear in the file's size): a lint can overrun the limit by their duration.
+    """
+
+    def __init__(self, path: str | None, limit: float, phase: str) -> None:
+        where = path or "<unsaved document>"
+        super().__init__(f"{where}: analysis abandoned after {limit:g} s ({phase})")
+        self.path = path
+        self.limit = limit
+        self.phase = phase
+
+
+class _Deadline:
+    """The moment a lint (or all passes of a fix) must be done by; no limit when None."""
+
+    __slots__ = ("_at", "limit", "path")
+
+    def __init__(self, limit: float | None, path: str | None) -> None:
+        self.limit = limit
+        self.path = path
+        self._at = None if limit is None else time.monotonic() + limit
+
+    def check(self, phase: str) -> None:
+        if self._at is not None and time.monotonic() > self._at:
+            assert self.limit is not None
+            raise LintTimeout(self.path, self.limit, phase)
+
+
 @dataclass(frozen=True)
 class Analysis:
     """One parsed and modelled document: what lint reads, and what an index learns from it."""
@@ -137,14 +170,23 @@ def lint(
     path: str | None = None,
     settings: Settings = DEFAULT_SETTINGS,
     index: ProjectIndex | None = None,
+    *,
+    time_limit: float | None = None,
 ) -> LintResult:
-    """Every diagnostic of the enabled rules for `source`, each carrying its (lazy) fix."""
+    """Every diagnostic of the enabled rules for `source`, each carrying its (lazy) fix.
+
+    With a `time_limit` (seconds), a lint that runs longer raises `LintTimeout`.
+    """
     with _collector_paused():
-        return _lint(source, path, settings, index)
+        return _lint(source, path, settings, index, _Deadline(time_limit, path))
 
 
 def _lint(
-    source: str, path: str | None, settings: Settings, index: ProjectIndex | None
+    source: str,
+    path: str | None,
+    settings: Settings,
+    index: ProjectIndex | None,
+    deadline: _Deadline,
 ) -> LintResult:
     extra_ignores = per_file_ignores(path, settings)
     analysis = analyse(source, path, settings)
@@ -152,6 +194,7 @@ def _lint(
         if not settings.is_enabled(SYNTAX_ERROR_CODE, extra_ignores):
             return LintResult(())
         return LintResult((_syntax_diagnostic(analysis),))
+    deadline.check("after parsing and modelling")
     # Whoever can still build a fix of this lint holds `owner` (the result and every lazy fix);
     # when nobody does, the model's cycles are broken so it is freed at once by reference
     # counting instead of waiting for (and costing) a cyclic collection on the next keystroke.
@@ -162,9 +205,10 @@ def _lint(
     diagnostics: list[Diagnostic] = []
     failures: list[RuleFailure] = []
     for rule_class in enabled_rules(settings, extra_ignores):
-        rule = rule_class()
         try:
-            found = list(rule.check(context))
+            found = _run_rule(rule_class, context, deadline)
+        except LintTimeout:
+            raise
         except Exception as error:  # a broken rule must not take the others down
             failures.append(_failure(rule_class, path, error))
             continue
@@ -172,6 +216,15 @@ def _lint(
     kept = _drop_suppressed(_dedupe(diagnostics), analysis.parsed.lines)
     kept.sort(key=lambda diagnostic: (diagnostic.range, diagnostic.code))
     return LintResult(tuple(kept), tuple(failures), owner=owner)
+
+
+def _run_rule(rule_class: type[Rule], context: Context, deadline: _Deadline) -> list[Diagnostic]:
+    found = []
+    deadline.check(f"before {rule_class.code}")
+    for diagnostic in rule_class().check(context):
+        found.append(diagnostic)
+        deadline.check(f"in {rule_class.code}")
+    return found
 
 
 def enabled_rules(
@@ -310,12 +363,22 @@ def fix(
     *,
     unsafe: bool = False,
     max_passes: int = MAX_FIX_PASSES,
+    time_limit: float | None = None,
 ) -> FixResult:
-    """Apply fixes until none is left or nothing changes: non-overlapping fixes per pass."""
+    """Apply fixes until none is left or nothing changes: non-overlapping fixes per pass.
+
+    `time_limit` (seconds) bounds all passes together; past it, `LintTimeout` is raised.
+    """
+    deadline = _Deadline(time_limit, path)
+
+    def lint_pass(text: str) -> LintResult:
+        with _collector_paused():
+            return _lint(text, path, settings, index, deadline)
+
     text = source
     applied = 0
     passes = 0
-    result = lint(text, path, settings, index)
+    result = lint_pass(text)
     while passes < max_passes:
         fixes = [
             found
@@ -328,7 +391,7 @@ def fix(
         passes += 1
         applied += count
         text = new_text
-        result = lint(text, path, settings, index)
+        result = lint_pass(text)
     return FixResult(text, applied, passes, result.diagnostics)
 
 
@@ -372,6 +435,7 @@ __all__ = [
     "SYNTAX_ERROR_CODE",
     "Analysis",
     "FixResult",
+    "LintTimeout",
     "Position",
     "analyse",
     "apply_fix_pass",

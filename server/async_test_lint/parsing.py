@@ -3,8 +3,8 @@
 The running interpreter may be older than the code it analyses (a server on 3.9 reading a file with
 `type X = ...` or PEP 701 f-strings). When `ast` rejects a file that contains newer syntax, libcst's
 parser (which knows 3.0-3.14 grammar) locates those constructs and they are overwritten in place by
-same-length text the running `ast` accepts: `type X = v` -> `type;X = v`, `def f[T]()` ->
-`def f   ()`, an f-string -> a blank string literal, a `match`/`case` header -> `if (   )`,
+same-length text the running `ast` accepts: `type X = v` -> `type;X = v`, `def f[T](x)` ->
+`def f(   x)`, an f-string -> a blank string literal, a `match`/`case` header -> `if (   )`,
 `except*` -> `except `. Every other character keeps its line and column, so positions need no
 mapping. What those constructs contain is not analysed on that interpreter; nothing else is lost.
 """
@@ -27,6 +27,10 @@ _NEWER_SYNTAX_HINT = re.compile(
     r"|\b[fFtT][rR]?['\"]|\b[rR][fFtT]['\"]",
     re.MULTILINE,
 )
+
+
+#: a line break right after another one (a CRLF pair is one break).
+_EMPTY_LINE = re.compile(r"(?:\r\n|\r|\n)(?:\r\n|\r|\n)")
 
 
 @dataclass(frozen=True)
@@ -165,6 +169,11 @@ class _Neutraliser:
         version = sys.version_info
         if version < (3, 12):
             if isinstance(node, cst.TypeAlias):
+                if node.type_parameters:
+                    brackets = positions[node.type_parameters]
+                    self._subscript_if_broken(
+                        self._offset(brackets.start), self._offset(brackets.end)
+                    )
                 keyword_end = start + len("type")
                 if keyword_end < len(self.chars) and self.chars[keyword_end] in " \t":
                     self.chars[keyword_end] = ";"
@@ -172,6 +181,12 @@ class _Neutraliser:
                 return False
             if isinstance(node, cst.TypeParameters):
                 self._blank(start, end)
+                return True
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and node.type_parameters:
+                brackets = positions[node.type_parameters]
+                self._parenthesise_type_parameters(
+                    self._offset(brackets.start), self._offset(brackets.end), end
+                )
                 return True
             if isinstance(node, cst.FormattedString):
                 self._blank_string(start, end)
@@ -193,14 +208,47 @@ class _Neutraliser:
                 return True
         return False
 
-    def _blank(self, start: int, end: int) -> None:
-        """Spaces over [start, end), keeping line breaks, each continued by a backslash."""
+    def _blank(self, start: int, end: int, *, continued: bool = True) -> None:
+        """Spaces over [start, end), keeping line breaks, each continued by a backslash unless
+        the span ends up inside brackets."""
         for offset in range(start, end):
             if self.chars[offset] not in "\r\n":
                 self.chars[offset] = " "
+        if not continued:
+            return
         for offset in range(start + 1, end):
             if self.chars[offset] in "\r\n" and self.chars[offset - 1] not in "\r\n":
                 self.chars[offset - 1] = "\\"
+
+    def _parenthesise_type_parameters(self, start: int, end: int, limit: int) -> None:
+        """`def f[T](x)` -> `def f(   x)`, `class C[T]:` -> `class C( ):`.
+
+        The type parameters' `[` becomes the parenthesis of the parameters (or bases), so line
+        breaks inside them need no continuation: blank lines there are fine too.
+        """
+        opening = end
+        while opening < limit and self.text[opening] in " \t\f\\\r\n":
+            opening += 1
+        if opening < limit and self.text[opening] == "(":
+            self._blank(start, opening + 1, continued=False)
+        else:  # a class without bases
+            self._blank(start, end, continued=False)
+            self.chars[end - 1] = ")"
+        self.chars[start] = "("
+
+    def _subscript_if_broken(self, start: int, end: int) -> None:
+        """`type X[\n\n T] = v` -> `type;X[\n\n0 ] = v` when a line inside is empty.
+
+        A blank line cannot be continued with a backslash, so the alias becomes a subscript
+        assignment instead (a name `X` is then not bound on this interpreter).
+        """
+        if not _EMPTY_LINE.search(self.text, start, end):
+            return
+        self._blank(start, end, continued=False)
+        self.chars[start] = "["
+        self.chars[end - 1] = "]"
+        first_blank = next(i for i in range(start + 1, end) if self.chars[i] not in "\r\n")
+        self.chars[first_blank] = "0"
 
     def _blank_string(self, start: int, end: int) -> None:
         segment = self.text[start:end]

@@ -15,6 +15,7 @@ import hashlib
 import io
 import json
 import logging
+import multiprocessing
 import os
 import re
 import stat
@@ -33,6 +34,8 @@ from .analysis.index import ProjectIndex
 from .analysis.summary import ModuleSummary
 from .model import RuleFailure, Settings
 from .output import Report, make_report
+from .prefilter import Reach, mentions_needle
+from .results_cache import ResultsCache, index_digest, result_key, settings_key
 from .source import LineIndex, SourceDecodeError, decode_source
 
 logger = logging.getLogger(__name__)
@@ -125,25 +128,85 @@ def write_source(path: Path, original: SourceFile, fixed_text: str) -> bool:
     return True
 
 
-# -- the project index -------------------------------------------------------------------------
+# -- scanning the project: content digests, summaries, pre-filter needles -----------------
 
 
-def summarize_file(path: Path, settings: Settings) -> ModuleSummary | None:
-    """The index entry of one file; None when it cannot be read, decoded or parsed."""
+class ScannedFile:
+    """What a run knows of one project file before linting anything.
+
+    A summary that came from the index cache is decoded only when first read: a re-run whose
+    results all come from the results cache never needs the project index.
+    """
+
+    __slots__ = ("_raw", "_summary", "digest", "mentions", "path", "settings")
+
+    def __init__(
+        self,
+        path: Path,
+        settings: Settings,
+        digest: str | None,
+        mentions: bool,
+        summary: ModuleSummary | None = None,
+        raw: object = None,
+    ) -> None:
+        self.path = path
+        self.settings = settings
+        #: a hash of the file's bytes; None when it cannot be read.
+        self.digest = digest
+        #: its text mentions a pre-filter needle (True when it cannot be read or decoded).
+        self.mentions = mentions
+        self._summary = summary
+        self._raw = raw
+
+    @property
+    def summary(self) -> ModuleSummary | None:
+        if self._raw is not None:
+            raw, self._raw = self._raw, None
+            try:
+                self._summary = _decode(ModuleSummary, raw)
+            except (TypeError, ValueError, KeyError, AttributeError) as error:
+                logger.debug("cached summary of %s not used: %s", self.path, error)
+                self._summary, self.mentions = scan_file(self.path, self.settings)
+        return self._summary
+
+    def cache_entry(self) -> list[object]:
+        raw = self._raw if self._raw is not None else _encode(self._summary)
+        return [self.digest, self.mentions, raw]
+
+
+def content_digest(path: Path) -> str | None:
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def scan_file(path: Path, settings: Settings) -> tuple[ModuleSummary | None, bool]:
+    """The index entry of one file (None when it cannot be read, decoded or parsed) and whether
+    its text mentions a pre-filter needle (True when it cannot be read)."""
     try:
         text = read_source(path)
     except (OSError, SourceDecodeError) as error:
         logger.info("not indexed: %s: %s", path, error)
-        return None
+        return None, True
+    mentions = mentions_needle(text)
     try:
-        return engine.summarize(text, str(path), settings)
+        return engine.summarize(text, str(path), settings), mentions
     except Exception:  # the index is best effort: a file it cannot summarize stays unknown
         logger.exception("could not summarize %s", path)
-        return None
+        return None, mentions
 
 
-def _summarize_batch(paths: Sequence[Path], settings: Settings) -> list[ModuleSummary | None]:
-    return [summarize_file(path, settings) for path in paths]
+def summarize_file(path: Path, settings: Settings) -> ModuleSummary | None:
+    """The index entry of one file; None when it cannot be read, decoded or parsed."""
+    return scan_file(path, settings)[0]
+
+
+def _scan_batch(
+    paths: Sequence[Path], settings: Settings
+) -> list[tuple[ModuleSummary | None, bool]]:
+    return [scan_file(path, settings) for path in paths]
 
 
 def chunks(items: Sequence[T], count: int) -> list[Sequence[T]]:
@@ -158,6 +221,82 @@ def worker_count(files: int) -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
+class ProjectScan:
+    """The files of a project: content digests at once, summaries on first need.
+
+    A run whose results all come from the results cache needs the digests only (they make the
+    keys), so it neither parses a file nor loads the index cache.
+    """
+
+    def __init__(
+        self,
+        files: Iterable[Path],
+        settings: Settings,
+        *,
+        workers: int | None = None,
+        cache: IndexCache | None = None,
+    ) -> None:
+        self.settings = settings
+        self.paths = list(dict.fromkeys(files))
+        self.digests = {path: content_digest(path) for path in self.paths}
+        self._workers = workers
+        self._cache = cache
+        self._files: dict[Path, ScannedFile] | None = None
+        self._index: ProjectIndex | None = None
+
+    def files(self) -> dict[Path, ScannedFile]:
+        """Every file's digest, needle mention and summary, in the order given; with a cache,
+        files whose content did not change are not parsed again."""
+        if self._files is None:
+            self._files = self._scan()
+        return self._files
+
+    def index(self) -> ProjectIndex:
+        if self._index is None:
+            self._index = index_of(self.files())
+        return self._index
+
+    def _scan(self) -> dict[Path, ScannedFile]:
+        settings, cache, digests = self.settings, self._cache, self.digests
+        known = cache.load() if cache is not None else {}
+        scans: dict[Path, ScannedFile] = {}
+        todo: list[Path] = []
+        for path in self.paths:
+            digest, entry = digests[path], known.get(str(path))
+            if digest is not None and entry is not None and entry[0] == digest:
+                scans[path] = ScannedFile(path, settings, digest, entry[1], raw=entry[2])
+            else:
+                todo.append(path)
+        count = worker_count(len(todo)) if self._workers is None else self._workers
+        if count <= 1:
+            computed = _scan_batch(todo, settings)
+        else:
+            with ProcessPoolExecutor(max_workers=count) as pool:
+                batches = pool.map(partial(_scan_batch, settings=settings), chunks(todo, count))
+                computed = [scanned for batch in batches for scanned in batch]
+        for path, (summary, mentions) in zip(todo, computed):
+            scans[path] = ScannedFile(path, settings, digests[path], mentions, summary)
+        if cache is not None and todo:
+            entries = {str(path): scan.cache_entry() for path, scan in scans.items() if scan.digest}
+            cache.save(entries)
+        return {path: scans[path] for path in self.paths}
+
+
+def scan_project(
+    files: Iterable[Path],
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    cache: IndexCache | None = None,
+) -> dict[Path, ScannedFile]:
+    """Every file's digest, needle mention and summary (see `ProjectScan.files`)."""
+    return ProjectScan(files, settings, workers=workers, cache=cache).files()
+
+
+def index_of(scans: Mapping[Path, ScannedFile]) -> ProjectIndex:
+    return ProjectIndex(found for scan in scans.values() if (found := scan.summary) is not None)
+
+
 def build_index(
     files: Iterable[Path],
     settings: Settings,
@@ -167,47 +306,16 @@ def build_index(
 ) -> ProjectIndex:
     """Summaries of `files` (unreadable, undecodable or unparsable ones skipped).
 
-    With a `cache`, files whose size and modification time did not change are not parsed again.
+    With a `cache`, files whose content did not change are not parsed again.
     """
-    paths = list(files)
-    known = cache.load() if cache is not None else {}
-    stamps = {path: _stamp(path) for path in paths}
-    fresh = {
-        path: known[str(path)][1]
-        for path in paths
-        if str(path) in known and stamps[path] is not None and known[str(path)][0] == stamps[path]
-    }
-    todo = [path for path in paths if path not in fresh]
-    count = worker_count(len(todo)) if workers is None else workers
-    if count <= 1:
-        computed = _summarize_batch(todo, settings)
-    else:
-        with ProcessPoolExecutor(max_workers=count) as pool:
-            batches = pool.map(partial(_summarize_batch, settings=settings), chunks(todo, count))
-            computed = [summary for batch in batches for summary in batch]
-    summaries = {**fresh, **dict(zip(todo, computed))}
-    if cache is not None and todo:
-        entries: dict[str, tuple[Stamp, ModuleSummary | None]] = {}
-        for path, summary in summaries.items():
-            stamp = stamps[path]
-            if stamp is not None:
-                entries[str(path)] = (stamp, summary)
-        cache.save(entries)
-    return ProjectIndex(found for path in paths if (found := summaries.get(path)) is not None)
+    return index_of(scan_project(files, settings, workers=workers, cache=cache))
 
 
 # -- the index cache ---------------------------------------------------------------------------
 
-Stamp = tuple[int, int]
 CACHE_FOLDER = ".async-test-lint-cache"
-
-
-def _stamp(path: Path) -> Stamp | None:
-    try:
-        info = path.stat()
-    except OSError:
-        return None
-    return (info.st_mtime_ns, info.st_size)
+_INDEX_FORMAT = 2
+CacheEntry = list[Any]  # [content digest, mentions a needle, summary as JSON]
 
 
 def _code_fingerprint() -> str:
@@ -217,46 +325,60 @@ def _code_fingerprint() -> str:
     return f"{__version__}-{latest}"
 
 
+def ensure_cache_folder(folder: Path) -> None:
+    """Create the cache folder with a `.gitignore` of `*`; raises OSError."""
+    folder.mkdir(exist_ok=True)
+    ignore = folder / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text("# Created by async-test-lint.\n*\n", encoding="utf-8")
+
+
 class IndexCache:
-    """File summaries by path, stamped with (mtime, size), in `<root>/.async-test-lint-cache/`.
+    """File summaries by path, keyed by content digest, in `<root>/.async-test-lint-cache/`.
 
     JSON, not pickle: the folder lives in the user's project and is never trusted to run code. A
     cache that cannot be read or written is ignored (a debug log line), never an error. The folder
     holds a `.gitignore` of `*`, so git ignores it without a change to the project's own files.
+    Summaries stay JSON until read (`ScannedFile.summary`).
     """
 
     def __init__(self, root: Path) -> None:
-        key = hashlib.sha256(str(root.absolute()).encode("utf-8")).hexdigest()[:16]
+        self.key = hashlib.sha256(str(root.absolute()).encode("utf-8")).hexdigest()[:16]
         self.folder = root / CACHE_FOLDER
-        self.file = self.folder / f"index-{key}.json"
+        self.file = self.folder / f"index-{self.key}.json"
         self.fingerprint = _code_fingerprint()
 
-    def load(self) -> dict[str, tuple[Stamp, ModuleSummary | None]]:
+    def results(self) -> ResultsCache:
+        """The check results cache of the same project root (same folder and fingerprint)."""
+        return ResultsCache(self.folder, self.key, self.fingerprint)
+
+    def load(self) -> dict[str, CacheEntry]:
         try:
             document = json.loads(self.file.read_text(encoding="utf-8"))
-            if document.get("fingerprint") != self.fingerprint:
+            if (
+                document.get("format") != _INDEX_FORMAT
+                or document.get("fingerprint") != self.fingerprint
+            ):
                 return {}
             return {
-                path: ((entry[0], entry[1]), _decode(ModuleSummary, entry[2]))
+                path: entry
                 for path, entry in document["files"].items()
+                if isinstance(entry, list)
+                and len(entry) == 3
+                and isinstance(entry[0], str)
+                and isinstance(entry[1], bool)
+                and isinstance(entry[2], (dict, type(None)))
             }
-        except (OSError, ValueError, KeyError, TypeError, IndexError, AttributeError) as error:
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             logger.debug("index cache not used: %s", error)
             return {}
 
-    def save(self, entries: dict[str, tuple[Stamp, ModuleSummary | None]]) -> None:
-        document = {
-            "fingerprint": self.fingerprint,
-            "files": {
-                path: [stamp[0], stamp[1], _encode(summary)]
-                for path, (stamp, summary) in entries.items()
-            },
-        }
+    def save(self, entries: Mapping[str, CacheEntry]) -> None:
+        document = {"format": _INDEX_FORMAT, "fingerprint": self.fingerprint, "files": entries}
         try:
-            self.folder.mkdir(exist_ok=True)
-            ignore = self.folder / ".gitignore"
-            if not ignore.exists():
-                ignore.write_text("# Created by async-test-lint.\n*\n", encoding="utf-8")
+            ensure_cache_folder(self.folder)
             write_atomic(self.file, json.dumps(document, separators=(",", ":")).encode("utf-8"))
         except OSError as error:
             logger.debug("index cache not written: %s", error)
@@ -330,10 +452,16 @@ class FileOutcome:
     failures: tuple[RuleFailure, ...] = ()
     #: the file could not be read or decoded (or written back): one line for the user.
     error: str | None = None
+    #: `error` says that the file's bytes do not decode (so it is a function of its content).
+    undecodable: bool = False
     #: set when fixing changed the text.
     original: SourceFile | None = None
     fixed_text: str | None = None
     fixed: int = 0
+
+
+#: seconds one file's lint (or all its fix passes) may take before it is skipped as an error.
+CHECK_TIME_LIMIT = 60.0
 
 
 def check_file(
@@ -342,6 +470,10 @@ def check_file(
     """Lint one file (and in FIX/DIFF mode compute its fixed text); never raises."""
     try:
         return _check_file(job, settings, index, mode, unsafe)
+    except engine.LintTimeout as timeout:
+        return FileOutcome(
+            job, error=f"skipped {job.display}: analysis took longer than {timeout.limit:g} s"
+        )
     except Exception as error:  # one broken file must not end the run (or a worker process)
         logger.exception("internal error on %s", job.path)
         return FileOutcome(
@@ -355,17 +487,19 @@ def _check_file(
     try:
         source = job.source if job.source is not None else read_file(job.path)
     except SourceDecodeError as error:
-        return FileOutcome(job, error=f"cannot decode {job.display}: {error}")
+        return FileOutcome(job, error=f"cannot decode {job.display}: {error}", undecodable=True)
     except OSError as error:
         return FileOutcome(job, error=f"cannot read {job.display}: {error.strerror or error}")
     path = str(job.path)
-    result = engine.lint(source.text, path, settings, index)
+    result = engine.lint(source.text, path, settings, index, time_limit=CHECK_TIME_LIMIT)
     text = source.text
     fixed = 0
     if mode is not Mode.CHECK and any(
         engine.allowed(diagnostic.fix_safety, unsafe) for diagnostic in result.diagnostics
     ):
-        outcome = engine.fix(source.text, path, settings, index, unsafe=unsafe)
+        outcome = engine.fix(
+            source.text, path, settings, index, unsafe=unsafe, time_limit=CHECK_TIME_LIMIT
+        )
         if outcome.applied and outcome.text != source.text:
             text = keep_newlines(source.text, outcome.text)
             fixed = max(outcome.applied, len(result.diagnostics) - len(outcome.remaining))
@@ -389,9 +523,13 @@ _WORKER_STATE: dict[str, object] = {}
 def _init_worker(
     settings: Settings, summaries: list[ModuleSummary], mode: Mode, unsafe: bool
 ) -> None:
+    _quiet_worker_logging()
+    _WORKER_STATE.update(settings=settings, index=ProjectIndex(summaries), mode=mode, unsafe=unsafe)
+
+
+def _quiet_worker_logging() -> None:
     if not logging.getLogger("async_test_lint").handlers:  # spawned, not forked: stay quiet
         logging.getLogger("async_test_lint").addHandler(logging.NullHandler())
-    _WORKER_STATE.update(settings=settings, index=ProjectIndex(summaries), mode=mode, unsafe=unsafe)
 
 
 def _check_batch(jobs: Sequence[Job]) -> list[FileOutcome]:
@@ -417,11 +555,105 @@ def check_files(
     if count <= 1:
         return [check_file(job, settings, index, mode, unsafe) for job in jobs]
     batches = chunks(jobs, count)
+    if multiprocessing.get_start_method() == "fork":
+        # Forked workers inherit the index: no pickling it once per worker.
+        _WORKER_STATE.update(settings=settings, index=index, mode=mode, unsafe=unsafe)
+        try:
+            with ProcessPoolExecutor(max_workers=count, initializer=_quiet_worker_logging) as pool:
+                return [outcome for batch in pool.map(_check_batch, batches) for outcome in batch]
+        finally:
+            _WORKER_STATE.clear()
     initargs = (settings, index.summaries(), mode, unsafe)
     with ProcessPoolExecutor(
         max_workers=count, initializer=_init_worker, initargs=initargs
     ) as pool:
         return [outcome for batch in pool.map(_check_batch, batches) for outcome in batch]
+
+
+def check_project(
+    jobs: Sequence[Job],
+    project: ProjectScan,
+    mode: Mode = Mode.CHECK,
+    unsafe: bool = False,
+    *,
+    results: ResultsCache | None = None,
+    prefilter: bool = True,
+    workers: int | None = None,
+) -> list[FileOutcome]:
+    """Check `jobs` (files of `project`) in their order.
+
+    Results come from `results` when their key matches (CHECK mode only); the files that cannot
+    hold any anti-pattern are not linted (`prefilter`); the rest go through `check_files` with
+    the project index. The project is summarised only when some result is not cached.
+    """
+    settings = project.settings
+    outcomes: dict[int, FileOutcome] = {}
+    keys = _result_keys(jobs, project, results) if mode is Mode.CHECK else {}
+    if results is not None:
+        for position, stored in keys.items():
+            cached = results.get(str(jobs[position].path), stored)
+            if cached is not None:
+                undecodable = cached.error is not None
+                outcomes[position] = FileOutcome(
+                    jobs[position], cached.reports, error=cached.error, undecodable=undecodable
+                )
+    remaining = [position for position in range(len(jobs)) if position not in outcomes]
+    if remaining:
+        if prefilter:
+            outcomes.update(_filtered_out(jobs, remaining, project))
+        todo = [position for position in remaining if position not in outcomes]
+        if todo:
+            checked = check_files(
+                [jobs[at] for at in todo], settings, project.index(), mode, unsafe, workers=workers
+            )
+            outcomes.update(zip(todo, checked))
+    if results is not None:
+        for position in remaining:
+            outcome = outcomes[position]
+            new_key = keys.get(position)
+            cacheable = outcome.error is None or outcome.undecodable
+            if new_key is not None and cacheable and not outcome.failures:
+                results.put(str(outcome.job.path), new_key, outcome.reports, outcome.error)
+        results.save()
+    return [outcomes[position] for position in range(len(jobs))]
+
+
+def _result_keys(
+    jobs: Sequence[Job], project: ProjectScan, results: ResultsCache | None
+) -> dict[int, str]:
+    if results is None:
+        return {}
+    digests = {str(path): digest for path, digest in project.digests.items()}
+    index = index_digest(digests, project.settings, results.fingerprint)
+    settings_text = settings_key(project.settings)
+    keys: dict[int, str] = {}
+    for position, job in enumerate(jobs):
+        digest = project.digests.get(job.path)
+        if job.source is None and digest is not None:
+            keys[position] = result_key(
+                digest, job.display, settings_text, results.fingerprint, index
+            )
+    return keys
+
+
+def _filtered_out(
+    jobs: Sequence[Job], positions: Sequence[int], project: ProjectScan
+) -> dict[int, FileOutcome]:
+    """Empty outcomes for the jobs no rule can report on (see `prefilter`)."""
+    scans = project.files()
+    reach: Reach | None = None
+    skipped: dict[int, FileOutcome] = {}
+    for position in positions:
+        job = jobs[position]
+        scan = scans.get(job.path)
+        if job.source is not None or scan is None or scan.mentions:
+            continue
+        if reach is None:
+            mentions = {str(path): each.mentions for path, each in scans.items()}
+            reach = Reach(project.index(), mentions)
+        if not reach.needs_lint(scan.summary, scan.mentions):
+            skipped[position] = FileOutcome(job)
+    return skipped
 
 
 __all__ = [
@@ -430,13 +662,17 @@ __all__ = [
     "IndexCache",
     "Job",
     "Mode",
+    "ProjectScan",
+    "ScannedFile",
     "SourceFile",
     "build_index",
     "check_file",
     "check_files",
+    "check_project",
     "keep_newlines",
     "read_file",
     "read_source",
+    "scan_project",
     "write_atomic",
     "write_source",
 ]

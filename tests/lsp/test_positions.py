@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from async_test_lint.lsp.documents import Document, track
+from async_test_lint.lsp.documents import Document, Splice, track
 from async_test_lint.lsp.positions import (
     column_from_units,
     column_to_units,
@@ -88,19 +88,49 @@ def test_incremental_change_across_form_feed_and_u2028() -> None:
         "utf-16",
     )
     assert document.text == "a\x0cb\u2028c\nLINE two\n"
-    assert edits == [(TextRange(Position(1, 0), Position(1, 4)), "LINE")]
+    assert edits == [Splice(6, 10, "LINE")]
 
 
 def test_tracked_diagnostics_move_with_edits() -> None:
+    before = LineIndex("l0\nl1\nl2\nab asyncio.run()\n")
     found = Diagnostic(
-        "ATL101", "x", "m", TextRange(Position(3, 4), Position(3, 10)), Severity.WARNING
+        "ATL101", "x", "m", TextRange(Position(3, 3), Position(3, 16)), Severity.WARNING
     )
-    inserted = track([found], [(TextRange(Position(0, 0), Position(0, 0)), "a\nb\n")])
-    assert inserted[0].range == TextRange(Position(5, 4), Position(5, 10))
-    same_line = track([found], [(TextRange(Position(3, 0), Position(3, 2)), "")])
-    assert same_line[0].range == TextRange(Position(3, 2), Position(3, 8))
-    touched = track([found], [(TextRange(Position(3, 5), Position(3, 6)), "z")])
-    assert touched == []
+
+    def moved(splice: Splice) -> list[TextRange]:
+        after = before.text[: splice.start] + splice.new_text + before.text[splice.end :]
+        return [d.range for d in track([found], before, [splice], LineIndex(after))]
+
+    assert moved(Splice(0, 0, "a\nb\n")) == [TextRange(Position(5, 3), Position(5, 16))]
+    assert moved(Splice(9, 11, "")) == [TextRange(Position(3, 1), Position(3, 14))]
+    assert moved(Splice(13, 14, "z")) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "splice"),
+    [
+        pytest.param("a\rb asyncio.run()", Splice(2, 2, "\n"), id="insert-lf-after-cr"),
+        pytest.param("a\rX\nb asyncio.run()", Splice(2, 3, ""), id="delete-between-cr-lf"),
+        pytest.param("a\r\nb asyncio.run()", Splice(1, 1, "\r"), id="split-crlf"),
+    ],
+)
+def test_tracked_diagnostics_when_an_edit_joins_or_splits_a_crlf(text: str, splice: Splice) -> None:
+    """Found by the fuzzer: a `\\r` and a `\\n` that an edit brings together are one line break,
+    so the lines below do not move by the number of breaks typed (the squiggle landed a line too
+    low, past the end of the text)."""
+    before = LineIndex(text)
+    start = text.index("asyncio")
+    found = Diagnostic(
+        "ATL101",
+        "x",
+        "m",
+        TextRange(before.position(start), before.position(len(text))),
+        Severity.WARNING,
+    )
+    after_text = text[: splice.start] + splice.new_text + text[splice.end :]
+    after = LineIndex(after_text)
+    (moved,) = track([found], before, [splice], after)
+    assert after.slice(moved.range) == "asyncio.run()"
 
 
 @pytest.mark.asyncio

@@ -6,6 +6,7 @@ Every answer can be "don't know" (None or ClassKind.UNKNOWN), and rules stay sil
 from __future__ import annotations
 
 import ast
+import collections
 import enum
 from typing import Union
 
@@ -62,16 +63,26 @@ class Semantics:
         self.model = model
         self.index = index
         self.summary: ModuleSummary = summarize_module(model, lazy=True)
+        #: classes the module defines more than once: the module summary describes only one of
+        #: the definitions, so each is summarised on its own.
+        defined = collections.Counter(cls.qualname for cls in model.classes)
+        self._redefined = {name for name, count in defined.items() if count > 1}
         self._kinds: dict[str, ClassKind] = {}
         self._local_summaries: dict[int, ClassSummary] = {}
         #: id(call node) -> what it calls; several rules ask about the same calls.
         self._called: dict[int, FunctionSummary | None] = {}
+        #: id(function node) -> manages_loop_state(function); rules ask once per call site.
+        self._manages_loop_state: dict[int, bool] = {}
 
     # -- classes -----------------------------------------------------------------------------
 
     def class_summary(self, cls: ClassInfo) -> ClassSummary:
         summary = self.summary.classes.get(cls.qualname)
-        if summary is not None and cls.parent_scope.kind != "function":
+        if (
+            summary is not None
+            and cls.parent_scope.kind != "function"
+            and cls.qualname not in self._redefined
+        ):
             return summary
         cached = self._local_summaries.get(id(cls.node))
         if cached is None:
@@ -182,17 +193,24 @@ class Semantics:
         """
         if self._module_restores_loop_policy():
             return True
-        while function is not None:
-            if restores_loop_policy(self.model, function):
-                return True
-            if function.cls is not None:
-                class_summary = self.class_summary(function.cls)
-                for hook in _LOOP_STATE_HOOKS:
-                    found = self.find_method(class_summary, hook)
-                    if found is not None and found.restores_loop_policy:
-                        return True
-            function = function.parent
-        return False
+        if function is None:
+            return False
+        key = id(function.node)
+        cached = self._manages_loop_state.get(key)
+        if cached is None:
+            cached = self._manages_loop_state[key] = self._restores_loop_state(function)
+        return cached
+
+    def _restores_loop_state(self, function: FunctionInfo) -> bool:
+        if restores_loop_policy(self.model, function):
+            return True
+        if function.cls is not None:
+            class_summary = self.class_summary(function.cls)
+            for hook in _LOOP_STATE_HOOKS:
+                found = self.find_method(class_summary, hook)
+                if found is not None and found.restores_loop_policy:
+                    return True
+        return function.parent is not None and self.manages_loop_state(function.parent)
 
     def _module_restores_loop_policy(self) -> bool:
         cached = self.model.cache.get("module-restores-loop-policy")

@@ -169,10 +169,14 @@ async def resolve(server: AsyncTestLintServer, action: types.CodeAction) -> type
             edit = suppression_edit(linted.lines, comments, found.range, found.code)
             if edit is not None:
                 edits = convert.text_edits([edit], linted.lines, server.encoding)
+    if document.key != linted.key:
+        # The text changed while the edits were built (in the lint thread): they are for the old
+        # text, and naming the new version would let the client apply them to the wrong text.
+        return action
     if edits:
         action.edit = convert.workspace_edit(
             document.uri,
-            document.version,
+            linted.key[1],
             edits,
             server.client_supports("workspace.workspace_edit.document_changes"),
         )

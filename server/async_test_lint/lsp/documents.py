@@ -14,7 +14,7 @@ from urllib.parse import unquote, urlparse
 
 from lsprotocol import types
 
-from ..model import Diagnostic, Position, TextRange
+from ..model import Diagnostic, TextRange
 from ..source import LineIndex
 from .positions import from_lsp_range
 
@@ -61,66 +61,62 @@ class Document:
 
     def apply(
         self, changes: Sequence[types.TextDocumentContentChangeEvent], version: int, encoding: str
-    ) -> list[tuple[TextRange, str]]:
-        """Apply `changes` in order; the edits made, each in the coordinates of the text it hit."""
-        edits: list[tuple[TextRange, str]] = []
+    ) -> list[Splice]:
+        """Apply `changes` in order; the splices made, each in the offsets of the text it hit."""
+        splices: list[Splice] = []
         for change in changes:
-            lines = self.lines
             if isinstance(change, types.TextDocumentContentChangePartial):
+                lines = self.lines
                 text_range = from_lsp_range(lines, change.range, encoding)
                 start, end = lines.offset(text_range.start), lines.offset(text_range.end)
-                self.text = self.text[:start] + change.text + self.text[end:]
             else:
-                text_range = TextRange(Position(0, 0), lines.position(len(self.text)))
-                self.text = change.text
-            edits.append((text_range, change.text))
+                start, end = 0, len(self.text)
+            self.text = self.text[:start] + change.text + self.text[end:]
+            splices.append(Splice(start, end, change.text))
         self.version = version
-        return edits
+        return splices
 
 
-def shift_position(position: Position, edit: TextRange, new_text: str) -> Position:
-    """Where `position` (at or after the edit's end) lands once `edit` is replaced by `new_text`."""
-    new_lines = LineIndex(new_text)
-    added_lines = new_lines.line_count - 1
-    last_line_length = len(new_lines.line_text(added_lines))
-    line = position.line - (edit.end.line - edit.start.line) + added_lines
-    if position.line != edit.end.line:
-        return Position(line, position.column)
-    base = edit.start.column if added_lines == 0 else 0
-    return Position(line, base + last_line_length + (position.column - edit.end.column))
+@dataclass(frozen=True)
+class Splice:
+    """One applied change: `text[start:end]` (code-point offsets) became `new_text`."""
+
+    start: int
+    end: int
+    new_text: str
 
 
 def track(
-    diagnostics: Iterable[Diagnostic], edits: Iterable[tuple[TextRange, str]]
+    diagnostics: Iterable[Diagnostic],
+    before: LineIndex,
+    splices: Iterable[Splice],
+    after: LineIndex,
 ) -> list[Diagnostic]:
-    """Diagnostics moved along with the text edited after they were computed.
+    """Diagnostics of the text `before`, moved along with the splices that made the text `after`.
 
-    A diagnostic whose range an edit touches is dropped; the others keep pointing at the same code.
-    Their fixes are dropped too: they were computed for the old text.
+    A diagnostic whose range a splice touches is dropped; the others keep pointing at the same
+    code. Their fixes are dropped too: they were computed for the old text. The work is done in
+    offsets, not lines: an edit can join a `\r` and a `\n` into one line break (or split one),
+    which changes the lines after it in a way no count of the inserted line breaks tells.
     """
-    kept = [Diagnostic(d.code, d.name, d.message, d.range, d.severity) for d in diagnostics]
-    for edit, new_text in edits:
-        moved = []
-        for diagnostic in kept:
-            current = diagnostic.range
-            if current.end < edit.start:
-                moved.append(diagnostic)
-            elif current.start > edit.end:
-                new_range = TextRange(
-                    shift_position(current.start, edit, new_text),
-                    shift_position(current.end, edit, new_text),
-                )
-                moved.append(
-                    Diagnostic(
-                        diagnostic.code,
-                        diagnostic.name,
-                        diagnostic.message,
-                        new_range,
-                        diagnostic.severity,
-                    )
-                )
-        kept = moved
-    return kept
+    spans = [(before.offset(d.range.start), before.offset(d.range.end), d) for d in diagnostics]
+    for splice in splices:
+        delta = len(splice.new_text) - (splice.end - splice.start)
+        spans = [
+            (start, end, d) if end < splice.start else (start + delta, end + delta, d)
+            for start, end, d in spans
+            if end < splice.start or start > splice.end
+        ]
+    return [
+        Diagnostic(
+            d.code,
+            d.name,
+            d.message,
+            TextRange(after.position(start), after.position(end)),
+            d.severity,
+        )
+        for start, end, d in spans
+    ]
 
 
 class DocumentStore:

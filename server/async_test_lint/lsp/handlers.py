@@ -111,9 +111,10 @@ def did_change(ls: AsyncTestLintServer, params: types.DidChangeTextDocumentParam
     if document is None:
         logger.warning("change of a document that is not open: %s", params.text_document.uri)
         return
-    edits = document.apply(params.content_changes, params.text_document.version, ls.encoding)
+    before = document.lines
+    splices = document.apply(params.content_changes, params.text_document.version, ls.encoding)
     state = ls.state(document.uri)
-    state.good = track(state.good, edits)
+    state.good = track(state.good, before, splices, document.lines)
     if ls.effective(document).lint_on_change:
         ls.schedule(document.uri)
     else:

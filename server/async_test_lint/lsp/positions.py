@@ -8,6 +8,8 @@ only module that converts; everything else in the server works in code points.
 
 from __future__ import annotations
 
+import re
+
 from lsprotocol import types
 
 from ..model import Position, TextRange
@@ -16,6 +18,7 @@ from ..source import LineIndex
 UTF8 = types.PositionEncodingKind.Utf8.value
 UTF16 = types.PositionEncodingKind.Utf16.value
 UTF32 = types.PositionEncodingKind.Utf32.value
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def normalise_encoding(encoding: object) -> str:
@@ -46,11 +49,24 @@ def column_from_units(line: str, character: int, encoding: str) -> int:
     character = max(character, 0)
     if encoding == UTF32 or line.isascii():
         return min(character, len(line))
+    if _SURROGATE.search(line):
+        return _column_by_counting(line, character, encoding)
     if encoding == UTF16:
         data = line.encode("utf-16-le", "surrogatepass")[: 2 * character]
         return len(data.decode("utf-16-le", "ignore"))
     data = line.encode("utf-8", "surrogatepass")[:character]
     return len(data.decode("utf-8", "ignore"))
+
+
+def _column_by_counting(line: str, character: int, encoding: str) -> int:
+    """`column_from_units` for a line holding a lone surrogate (a JavaScript client can send
+    one): decoding drops it, or joins two of them into one character, so count instead."""
+    counted = 0
+    for column, char in enumerate(line):
+        counted += units(char, encoding)
+        if counted > character:
+            return column
+    return len(line)
 
 
 def to_lsp_position(lines: LineIndex, position: Position, encoding: str) -> types.Position:

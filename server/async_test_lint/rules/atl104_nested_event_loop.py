@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
+from ..analysis.branches import in_dead_branch, in_forked_child
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import GET_RUNNING_LOOP, RUN
 from ..fixes.expressions import await_argument_instead
@@ -37,7 +39,10 @@ class NestedEventLoop(Rule):
         "helper (a function of this module or of another module of the project, or a method of "
         "the class or its bases) that itself calls `asyncio.run()` or `run_until_complete()`. "
         "Calls in a lambda or a nested `def` (often handed to `asyncio.to_thread` or "
-        "`run_in_executor`, which run them in another thread) are not reported."
+        "`run_in_executor`, which run them in another thread) are not reported, nor calls in "
+        "the child branch of `os.fork()` (`if pid == 0:`; the child inherits no running loop), "
+        "in a helper's `for _ in range(n)` loop that the caller passes `n=0`, or in a branch "
+        "that never runs (a module constant such as `_IS_SYNC = False` rules it out)."
     )
     why = (
         "A coroutine runs inside its event loop; starting a loop from there is refused: "
@@ -72,6 +77,8 @@ class NestedEventLoop(Rule):
             for call in function.calls:
                 if call.scope is not function.scope:
                     continue  # in a lambda or nested function: may run in a thread
+                if in_forked_child(model, call.node) or in_dead_branch(model, call.node):
+                    continue  # a fork's child has no running loop; a dead branch never runs
                 found = self._direct(context, function, call)
                 if found is None:
                     found = self._helper(context, function, call)
@@ -260,29 +267,92 @@ def _checks_for_running_loop(context: Context, function: FunctionInfo, *, helper
 
 
 def _local_drives_loop(
-    context: Context, helper: FunctionInfo, depth: int, seen: set[int]
+    context: Context,
+    helper: FunctionInfo,
+    depth: int,
+    seen: set[int],
+    known: Mapping[str, object] = MappingProxyType({}),
 ) -> str | None:
-    """What `helper` (sync, in this file) runs in its own body, directly or through helpers."""
+    """What `helper` (sync, in this file) runs in its own body, directly or through helpers.
+
+    `known` holds the constant arguments the caller passes: a call inside `for _ in range(n)`
+    with `n` passed as 0 never runs on this path.
+    """
     if depth > _MAX_HELPER_DEPTH or id(helper.node) in seen:
         return None
     seen.add(id(helper.node))
     if _checks_for_running_loop(context, helper, helper=True):
         return None  # it looks for a running loop first: written to be called from one
-    for call in helper.calls:
-        if call.scope is not helper.scope:
-            continue
+    reached = [
+        call
+        for call in helper.calls
+        if call.scope is helper.scope and not _in_empty_loop(context, call.node, helper, known)
+    ]
+    for call in reached:
         what = _loop_driver(context, helper, call)
         if what is not None:
             return what
-    for call in helper.calls:
-        if call.scope is not helper.scope:
-            continue
+    for call in reached:
         inner = _local_callee(context, helper, call)
         if inner is not None and not inner.is_async:
-            what = _local_drives_loop(context, inner, depth + 1, seen)
+            arguments = _constant_arguments(call.node, inner)
+            what = _local_drives_loop(context, inner, depth + 1, seen, arguments)
             if what is not None:
                 return what
     return None
+
+
+def _constant_arguments(call: ast.Call, callee: FunctionInfo) -> dict[str, object]:
+    """Parameter name -> literal value, for the arguments of `call` that are literals."""
+    positional = [*callee.node.args.posonlyargs, *callee.node.args.args]
+    if callee.cls is not None and isinstance(call.func, ast.Attribute):
+        positional = positional[1:]  # `self.helper(...)`: the receiver is bound
+    found: dict[str, object] = {}
+    for parameter, argument in zip(positional, call.args):
+        if isinstance(argument, ast.Starred):
+            break
+        if isinstance(argument, ast.Constant):
+            found[parameter.arg] = argument.value
+    for keyword in call.keywords:
+        if keyword.arg is not None and isinstance(keyword.value, ast.Constant):
+            found[keyword.arg] = keyword.value.value
+    return found
+
+
+def _in_empty_loop(
+    context: Context, node: ast.AST, helper: FunctionInfo, known: Mapping[str, object]
+) -> bool:
+    """`node` is in the body of `for ... in range(n)` where `n` is known to be 0 or less."""
+    child, parent = node, context.model.parent(node)
+    while parent is not None and parent is not helper.node:
+        if (
+            isinstance(parent, ast.For)
+            and any(statement is child for statement in parent.body)
+            and _empty_range(context, parent.iter, helper, known)
+        ):
+            return True
+        child, parent = parent, context.model.parent(parent)
+    return False
+
+
+def _empty_range(
+    context: Context, iterable: ast.expr, helper: FunctionInfo, known: Mapping[str, object]
+) -> bool:
+    if not (isinstance(iterable, ast.Call) and len(iterable.args) == 1 and not iterable.keywords):
+        return False
+    if context.model.qualified_name(iterable.func, helper.scope) != "builtins.range":
+        return False
+    bound = iterable.args[0]
+    if isinstance(bound, ast.Name):
+        bindings = helper.scope.bindings.get(bound.id)
+        if not bindings or len(bindings) != 1 or bindings[0].kind != "param":
+            return False  # rebound in the body: the argument is not what the loop sees
+        value = known.get(bound.id)
+    elif isinstance(bound, ast.Constant):
+        value = bound.value
+    else:
+        return False
+    return isinstance(value, int) and not isinstance(value, bool) and value <= 0
 
 
 NestedEventLoop.invalid = (
@@ -504,5 +574,80 @@ class ComputeTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(asyncio.run(compute()), 1)
 """,
         note="A sync test of an IsolatedAsyncioTestCase runs outside the loop: no nesting.",
+    ),
+    Valid(
+        """\
+import asyncio
+import os
+import unittest
+
+
+async def ping():
+    return True
+
+
+class ForkTest(unittest.IsolatedAsyncioTestCase):
+    async def test_ping_in_child(self):
+        pid = os.fork()
+        if pid == 0:
+            asyncio.set_event_loop(None)
+            loop = asyncio.new_event_loop()
+            ok = loop.run_until_complete(ping())
+            loop.close()
+            os._exit(0 if ok else 1)
+        _, status = os.waitpid(pid, 0)
+        self.assertEqual(status, 0)
+""",
+        note="The child of `os.fork()` inherits no running loop (asyncio resets it in the "
+        "child): a coroutine's child branch may start its own (Motor's executor test).",
+    ),
+    Valid(
+        """\
+import asyncio
+
+
+async def ping():
+    return True
+
+
+class Cluster:
+    def _probe(self, attempts=60):
+        loop = asyncio.new_event_loop()
+        try:
+            for _ in range(attempts):
+                if loop.run_until_complete(ping()):
+                    break
+        finally:
+            loop.close()
+        return "running"
+
+    def status(self):
+        return self._probe(attempts=0)
+
+    async def connect(self):
+        return self.status()
+""",
+        path="tests/cluster.py",
+        note="On the path from the coroutine the helper's retry loop runs `range(0)` times: "
+        "no loop is driven (asyncpg's test cluster).",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+_IS_SYNC = False
+
+
+async def ping():
+    return True
+
+
+class PingTest(unittest.IsolatedAsyncioTestCase):
+    async def test_ping(self):
+        ok = asyncio.run(ping()) if _IS_SYNC else await ping()
+        self.assertTrue(ok)
+""",
+        note="The async source of a generated suite: the `_IS_SYNC` branch never runs here.",
     ),
 )

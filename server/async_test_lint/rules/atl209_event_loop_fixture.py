@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterator
 
 from ..analysis.model import FunctionInfo
-from ..analysis.names import GET_RUNNING_LOOP
+from ..analysis.names import GET_RUNNING_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
 from ..analysis.styles import PYTEST_ASYNCIO, mark_name
 from ..analysis.summary import ModuleSummary
@@ -36,7 +36,9 @@ class EventLoopFixture(Rule):
         "the project (a `conftest.py`, a plugin module, the test module itself) defines such a "
         "fixture. Silent when the module declares `pytest_plugins` or has a star import, and "
         "without a project index (a conftest we cannot see may define it). unittest methods are "
-        "never reported: they cannot request fixtures."
+        "never reported: they cannot request fixtures. A definition in a test module with no "
+        "coroutine test or async fixture (only its sync tests request it and drive the loop "
+        "themselves) is not reported."
     )
     why = (
         "pytest-asyncio 1.0 removed the fixture: a test that requests it errors at setup with "
@@ -71,7 +73,7 @@ class EventLoopFixture(Rule):
             for function in context.model.functions
             if _fixture_name(context, function) == FIXTURE_NAME
         ]
-        if definitions and _uses_pytest_asyncio(context):
+        if definitions and _uses_pytest_asyncio(context) and _may_serve_async_code(context):
             for function in definitions:
                 yield self._definition(context, function)
         if definitions or _project_defines_fixture(context):
@@ -154,6 +156,26 @@ def _fixture_name(context: Context, function: FunctionInfo) -> str | None:
                     )
         return function.name
     return None
+
+
+def _may_serve_async_code(context: Context) -> bool:
+    """Whether an `event_loop` defined here may be taken for pytest-asyncio's loop.
+
+    A fixture of a test module is visible in that module only: with no coroutine test or async
+    fixture there, only sync tests request it, and they drive the loop they get themselves (a
+    plain fixture since pytest-asyncio 1.0 forgot the name). A conftest.py or plugin module
+    serves modules we do not look at: always reported.
+    """
+    path = context.path or ""
+    if not is_test_path(path) or path.replace("\\", "/").endswith("conftest.py"):
+        return True
+    if "pytestmark" in context.model.module_scope.bindings:
+        return True
+    return any(
+        function.is_async
+        and (_fixture_name(context, function) is not None or _is_pytest_test(context, function))
+        for function in context.model.functions
+    )
 
 
 def _fixture_scope(context: Context, function: FunctionInfo) -> str | None:
@@ -479,6 +501,40 @@ async def test_stream():
 )
 
 EventLoopFixture.valid = (
+    Valid(
+        """\
+import asyncio
+
+import pytest
+
+
+@pytest.fixture
+def event_loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def test_ping(event_loop):
+    async def ping():
+        return "pong"
+
+    assert event_loop.run_until_complete(ping()) == "pong"
+""",
+        path="tests/test_bench.py",
+        files={
+            "tests/test_stream.py": """\
+import pytest
+
+
+@pytest.mark.asyncio
+async def test_stream():
+    pass
+""",
+        },
+        note="A test module's own `event_loop` fixture that only its sync tests request and "
+        "drive: no coroutine there runs on it (asgiref's benchmarks).",
+    ),
     Valid(
         """\
 import pytest

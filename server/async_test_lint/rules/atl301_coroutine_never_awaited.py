@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 from functools import partial
 
+from ..analysis.branches import in_dead_branch
 from ..analysis.coroutines import (
     await_fix,
     call_label,
@@ -41,7 +42,9 @@ class CoroutineNeverAwaited(Rule):
         "`return`/`yield`, `asyncio.create_task`/`gather`/`ensure_future`/`wait_for`/`run`, any "
         "other function it is passed to, an attribute or container it is stored in, a lambda or "
         "nested function that uses it. A bare call inside `with self.assertRaises(...)` is "
-        "reported by ATL302 instead."
+        "reported by ATL302 instead. Code in a branch that never runs is skipped: one ruled out "
+        "by a module constant bound once (`_IS_SYNC = True` in the sync twin of a generated "
+        "suite) or by `TYPE_CHECKING`."
     )
     why = (
         "Calling a coroutine function does not run it: it only creates a coroutine object. "
@@ -76,6 +79,8 @@ class CoroutineNeverAwaited(Rule):
             function = site.function
             if site.awaited or function is None or site.scope is not function.scope:
                 continue
+            if in_dead_branch(model, site.node):
+                continue  # `if not _IS_SYNC:` in the sync twin of a generated suite
             if not isinstance(site.parent, (ast.Assign, ast.AnnAssign)):
                 lost = lost_use(model, semantics, site.node, function)
                 if lost is None or not creates_coroutine(model, semantics, site):
@@ -331,5 +336,28 @@ class StreamTest(unittest.IsolatedAsyncioTestCase):
 """,
         note="An async generator is not a coroutine; a coroutine passed to a function the rule "
         "cannot see into may be consumed there.",
+    ),
+    Valid(
+        """\
+import asyncio
+import threading
+import unittest
+
+_IS_SYNC = True
+
+
+class ExecutorTest(unittest.TestCase):
+    def test_wake(self):
+        woken = threading.Event() if _IS_SYNC else asyncio.Event()
+        woken.set()
+        if _IS_SYNC:
+            woken.wait(timeout=2)
+        else:
+            asyncio.wait_for(woken.wait(), timeout=2)
+        if not _IS_SYNC:
+            asyncio.sleep(0)
+""",
+        note="The sync twin of a generated suite (pymongo's `synchro`, `unasync`): a branch a "
+        "module constant bound once (`_IS_SYNC = True`) rules out never runs.",
     ),
 )

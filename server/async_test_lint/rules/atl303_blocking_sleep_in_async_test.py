@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from functools import partial
 
+from ..analysis.branches import in_dead_branch
 from ..analysis.coroutines import is_test_module, where
 from ..analysis.model import CallSite, SemanticModel
 from ..fixes.expressions import needs_parentheses_as_operand
@@ -28,7 +29,8 @@ class BlockingSleepInAsyncTest(Rule):
         "fixtures. A test module is a file named `test_*.py`, `*_test.py`, `tests.py` or "
         "`conftest.py`, or any file that defines a `unittest.TestCase` subclass. A `time.sleep` "
         "in a sync function nested in the coroutine, or handed to `run_in_executor`/"
-        "`asyncio.to_thread`, runs off the loop and is not reported."
+        "`asyncio.to_thread`, runs off the loop and is not reported, nor one in a branch that "
+        "never runs (`if _IS_SYNC:` with `_IS_SYNC = False` bound once at module level)."
     )
     why = (
         "`time.sleep()` blocks the thread that runs the event loop: nothing else progresses "
@@ -59,6 +61,8 @@ class BlockingSleepInAsyncTest(Rule):
                 continue
             if site.awaited or semantics.manages_loop_state(function):
                 continue  # a loop harness blocks its loop on purpose (asyncio's timeout tests)
+            if in_dead_branch(model, site.node):
+                continue  # `if _IS_SYNC:` in the async source of a generated suite
             message = (
                 f"time.sleep() blocks the event loop in {where(function)}: "
                 "use await asyncio.sleep()"
@@ -312,5 +316,23 @@ class ClockTest(unittest.IsolatedAsyncioTestCase):
         await asyncio.sleep(0)
 """,
         note="A `sleep` method of another object.",
+    ),
+    Valid(
+        """\
+import asyncio
+import time
+import unittest
+
+_IS_SYNC = False
+
+
+class PollTest(unittest.IsolatedAsyncioTestCase):
+    async def test_poll(self):
+        if _IS_SYNC:
+            time.sleep(0.01)
+        else:
+            await asyncio.sleep(0.01)
+""",
+        note="The async source of a generated suite: the `_IS_SYNC` branch never runs here.",
     ),
 )
