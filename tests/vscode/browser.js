@@ -95,4 +95,34 @@ function recordConsole(page, config, fileName) {
   return log;
 }
 
-module.exports = { readConfig, launchBrowser, recordConsole, Steps };
+/**
+ * The whole life of one scripted browser session: reads the config, opens a page, mirrors its
+ * console into `consoleFile`, runs `body(page, config, steps)` as the named run (results file,
+ * screenshot on failure), closes the browser, and exits the process: 0 passed, 1 failed, 2 broken.
+ */
+function runSession(name, consoleFile, body) {
+  async function main() {
+    const config = readConfig();
+    const steps = new Steps(config);
+    const browser = await launchBrowser(config);
+    let consoleLog;
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      steps.page = page;
+      consoleLog = recordConsole(page, config, consoleFile);
+      return await steps.run(name, () => body(page, config, steps));
+    } finally {
+      consoleLog?.end();
+      await browser.close();
+    }
+  }
+  main().then(
+    (ok) => process.exit(ok ? 0 : 1),
+    (error) => {
+      process.stderr.write(`${error.stack || error}\n`);
+      process.exit(2);
+    },
+  );
+}
+
+module.exports = { readConfig, launchBrowser, recordConsole, runSession, Steps };

@@ -3,27 +3,13 @@
 // exthost_suite.js in the extension host (what @vscode/test-electron does on a desktop), and waits
 // for the exit code the workbench hands to `codeAutomationExit` when the suite settles.
 
-const { readConfig, launchBrowser, recordConsole, Steps } = require("./browser.js");
+const { runSession } = require("./browser.js");
 
 const SUITE_MS = 150_000;
 
-async function main() {
-  const config = readConfig();
-  const steps = new Steps(config);
-  const browser = await launchBrowser(config);
-  let consoleLog;
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    steps.page = page;
-    consoleLog = recordConsole(page, config, "exthost-console.log");
-    return await steps.run("exthost", async () => {
-      const exitCode = await steps.step("suite exit code", () => runSuite(page, config));
-      if (exitCode !== 0) throw new Error(`the extension-host suite exited with ${exitCode}`);
-    });
-  } finally {
-    consoleLog?.end();
-    await browser.close();
-  }
+async function checkSuite(page, config, steps) {
+  const exitCode = await steps.step("suite exit code", () => runSuite(page, config));
+  if (exitCode !== 0) throw new Error(`the extension-host suite exited with ${exitCode}`);
 }
 
 async function runSuite(page, config) {
@@ -45,10 +31,4 @@ async function runSuite(page, config) {
   }
 }
 
-main().then(
-  (ok) => process.exit(ok ? 0 : 1),
-  (error) => {
-    process.stderr.write(`${error.stack || error}\n`);
-    process.exit(2);
-  },
-);
+runSession("exthost", "exthost-console.log", checkSuite);

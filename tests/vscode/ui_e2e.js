@@ -8,7 +8,7 @@
 // with the engine's CLI and asserts on the results file; see docs/vscode-e2e.md.
 
 const fs = require("node:fs");
-const { readConfig, launchBrowser, recordConsole, Steps } = require("./browser.js");
+const { runSession } = require("./browser.js");
 
 const SQUIGGLE = ["warning", "error", "info"]
   .map((severity) => `.monaco-editor .squiggly-${severity}`)
@@ -16,22 +16,6 @@ const SQUIGGLE = ["warning", "error", "info"]
 // The Ctrl+. menu (not its empty submenu panel, which shares the class).
 const ACTION_LIST = ".action-widget:not(.action-list-submenu-panel)";
 const WAIT_MS = 60_000;
-
-async function main() {
-  const config = readConfig();
-  const steps = new Steps(config);
-  const browser = await launchBrowser(config);
-  let consoleLog;
-  try {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-    steps.page = page;
-    consoleLog = recordConsole(page, config, "ui-console.log");
-    return await steps.run("ui", () => scenario(page, config, steps));
-  } finally {
-    consoleLog?.end();
-    await browser.close();
-  }
-}
 
 async function scenario(page, config, steps) {
   await steps.step("open the file", () => openFile(page, config));
@@ -256,10 +240,4 @@ async function waitForFile(filePath, expected) {
   return text;
 }
 
-main().then(
-  (ok) => process.exit(ok ? 0 : 1),
-  (error) => {
-    process.stderr.write(`${error.stack || error}\n`);
-    process.exit(2);
-  },
-);
+runSession("ui", "ui-console.log", scenario);
