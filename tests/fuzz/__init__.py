@@ -1,0 +1,1 @@
+"""Fuzzing: a stateful client session against the language server, and generated programs."""
