@@ -75,11 +75,21 @@ class LazyFix:
     engine a builder and nobody pays for it until a front end asks (a code action, `--fix`, JSON).
     """
 
-    __slots__ = ("_builder", "_done", "_lock", "_value", "safety", "title")
+    __slots__ = ("_builder", "_done", "_lock", "_value", "safety", "title", "unchecked")
 
-    def __init__(self, title: str, safety: Safety, builder: FixBuilder) -> None:
+    def __init__(
+        self,
+        title: str,
+        safety: Safety,
+        builder: FixBuilder,
+        *,
+        unchecked: LazyFix | None = None,
+    ) -> None:
         self.title = title
         self.safety = safety
+        #: the same fix before the engine's check that the fixed file parses, for callers that
+        #: check a whole pass of fixes at once (`engine.fix`).
+        self.unchecked = unchecked
         self._builder: FixBuilder | None = builder
         self._value: Fix | None = None
         self._done = False
@@ -96,8 +106,8 @@ class LazyFix:
             if not self._done:
                 builder, self._builder = self._builder, None
                 assert builder is not None
+                self._done = True  # a builder that raises is not run again: no fix, next time
                 self._value = builder()
-                self._done = True
             return self._value
 
 
