@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import re
+import shlex
 import shutil
 import signal
 import socket
@@ -212,7 +213,7 @@ def _free_port() -> int:
         return port
 
 
-def _user_settings() -> dict[str, Any]:
+def _user_settings(interpreter: Path) -> dict[str, Any]:
     return {
         "workbench.startupEditor": "none",
         "security.workspace.trust.enabled": False,
@@ -225,8 +226,21 @@ def _user_settings() -> dict[str, Any]:
         "extensions.ignoreRecommendations": True,
         "editor.hover.delay": 100,
         "editor.codeActionsOnSave": {"source.fixAll.async-test-lint": "explicit"},
-        "asyncTestLint.interpreter": INTERPRETER,
+        "asyncTestLint.interpreter": str(interpreter),
     }
+
+
+def _recording_interpreter(folder: Path, log: Path) -> Path:
+    """A wrapper of INTERPRETER that logs each start: proof that the client used the setting
+    (a client that ignored it once ran PATH's python, and these tests still passed)."""
+    folder.mkdir()
+    wrapper = folder / "python"
+    wrapper.write_text(
+        f'#!/bin/sh\necho "$*" >> {shlex.quote(str(log))}\nexec {shlex.quote(INTERPRETER)} "$@"\n',
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o755)
+    return wrapper
 
 
 @dataclass
@@ -234,6 +248,11 @@ class CodeServer:
     port: int
     log: Path
     extension: Path
+    interpreter_log: Path
+
+    def assert_server_ran_from_the_setting(self) -> None:
+        starts = self.interpreter_log.read_text() if self.interpreter_log.exists() else ""
+        assert "serve.py" in starts, f"asyncTestLint.interpreter was not used:\n{starts}"
 
     def url(self, folder: Path, payload: list[list[str]] | None = None) -> str:
         query = {"folder": str(folder)}
@@ -308,7 +327,9 @@ def code_server(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Itera
     home = tmp_path_factory.mktemp("code-server")
     settings = home / "user-data" / "User" / "settings.json"
     settings.parent.mkdir(parents=True)
-    settings.write_text(json.dumps(_user_settings(), indent=2), encoding="utf-8")
+    interpreter_log = home / "interpreter-starts.log"
+    interpreter = _recording_interpreter(home / "interpreter", interpreter_log)
+    settings.write_text(json.dumps(_user_settings(interpreter), indent=2), encoding="utf-8")
     env = tools.env(
         XDG_CONFIG_HOME=str(home / "xdg-config"),
         XDG_DATA_HOME=str(home / "xdg-data"),
@@ -344,7 +365,7 @@ def code_server(tools: Tools, tmp_path_factory: pytest.TempPathFactory) -> Itera
         )
     try:
         _wait_until_ready(process, port, log)
-        yield CodeServer(port=port, log=log, extension=extension)
+        yield CodeServer(port=port, log=log, extension=extension, interpreter_log=interpreter_log)
     finally:
         _stop(process)
 
@@ -431,6 +452,7 @@ def test_ui_squiggle_problems_hover_quick_fix_and_fix_all_on_save(
         ], context
         saved = (workspace / FILE_NAME).read_text(encoding="utf-8")
         assert saved == expectations["saved"]["text"], context
+    code_server.assert_server_ran_from_the_setting()
 
 
 def test_extension_host_suite(
@@ -468,3 +490,4 @@ def test_extension_host_suite(
         assert suite_results.exists(), f"the suite never ran (no {suite_results})\n{context}"
         assert (summary["total"], summary["passed"], summary["failed"]) == (6, 6, 0), context
         assert _results(driver_results).get("ok") is True, context
+    code_server.assert_server_ran_from_the_setting()
