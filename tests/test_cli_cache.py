@@ -227,3 +227,23 @@ def test_the_store_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
     _check(root, "tests/test_fetch.py", "tests/test_ping.py")
     entries = json.loads(results.read_text(encoding="utf-8"))["entries"]
     assert sorted(Path(path).name for path in entries) == ["test_fetch.py", "test_ping.py"]
+
+
+def test_a_file_edited_while_it_is_checked_is_not_cached_under_its_old_content(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = _project(tmp_path)
+    target = root / "tests" / "test_fetch.py"
+    original_read = workspace.read_file
+
+    def edited_after_the_scan(path: Path) -> workspace.SourceFile:
+        if path == target:  # the user saves a fixed version between the scan and the lint
+            target.write_text(SYNC_CALLER.replace("        fetch()", "        pass"), "utf-8")
+        return original_read(path)
+
+    monkeypatch.setattr(workspace, "read_file", edited_after_the_scan)
+    _check(root)  # hashed the old text, linted the new one
+    monkeypatch.setattr(workspace, "read_file", original_read)
+    target.write_text(SYNC_CALLER, encoding="utf-8")  # back to the old text
+    assert _check(root) == _check(root, "--no-cache")
+    assert "tests/test_fetch.py:8:9: ATL301" in _check(root)[1]

@@ -612,10 +612,21 @@ def check_project(
             outcome = outcomes[position]
             new_key = keys.get(position)
             cacheable = outcome.error is None or outcome.undecodable
-            if new_key is not None and cacheable and not outcome.failures:
+            if (
+                new_key is not None
+                and cacheable
+                and not outcome.failures
+                and _unchanged_since_scan(outcome.job.path, project)
+            ):
                 results.put(str(outcome.job.path), new_key, outcome.reports, outcome.error)
         results.save()
     return [outcomes[position] for position in range(len(jobs))]
+
+
+def _unchanged_since_scan(path: Path, project: ProjectScan) -> bool:
+    """The file still has the content its key was made from: a file edited while it was being
+    checked must not have the new text's result stored under the old text's key."""
+    return content_digest(path) == project.digests.get(path)
 
 
 def _result_keys(
