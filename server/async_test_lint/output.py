@@ -1,17 +1,25 @@
-"""Terminal and CI renderings of diagnostics: text, JSON, SARIF 2.1.0, GitHub annotations.
+"""Terminal and CI renderings of diagnostics: full and concise text, statistics, JSON, SARIF 2.1.0,
+GitHub annotations, GitLab Code Quality and JUnit XML.
 
 Everything here works on `Report`s: plain, picklable records (a worker process builds them, with the
 fix already computed), positions 1-based in code points; SARIF gets UTF-16 columns, which is what
-GitHub code scanning assumes.
+GitHub code scanning assumes. The `full` format also needs the text of each reported file, which the
+caller passes in (`sources`, by displayed path); nothing here reads files or lints.
 """
 
 from __future__ import annotations
 
 import difflib
+import hashlib
 import json
-from collections.abc import Sequence
+import os
+import unicodedata
+import xml.etree.ElementTree as ElementTree
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePath
+from typing import TextIO
 from urllib.parse import quote
 
 from . import __version__
@@ -19,9 +27,12 @@ from .docs import rule_markdown, rule_url
 from .engine import SYNTAX_ERROR_CODE, SYNTAX_ERROR_NAME
 from .model import Diagnostic, Fix, Safety
 from .rules import Rule, all_rules
-from .source import LineIndex
+from .source import LineIndex, split_lines
 
-FORMATS = ("text", "json", "sarif", "github")
+#: `text` is the old name of `concise`, kept so scripts written for it keep working.
+FORMATS = ("full", "concise", "text", "json", "sarif", "github", "gitlab", "junit")
+#: the formats that print the summary line (and `--show-fixes` lists) after the diagnostics.
+TEXT_FORMATS = ("full", "concise", "text")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 INFORMATION_URI = "https://github.com/async-test-lint/async-test-lint"
 SYNTAX_ERROR_SUMMARY = "The file does not parse as Python"
@@ -131,6 +142,290 @@ def unified_diff(path: str, before: str, after: str) -> str:
         line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n"
         for line in lines
     )
+
+
+# -- colour ------------------------------------------------------------------------------------
+
+_RESET = "\x1b[0m"
+BOLD, RED, YELLOW, BLUE, CYAN = "1", "31", "33", "34", "36"
+_SEVERITY_COLOR = {"error": RED, "warning": YELLOW, "info": CYAN}
+
+
+def use_color(stream: TextIO, environ: Mapping[str, str] | None = None) -> bool:
+    """Colour for a terminal, as CPython decides it: `NO_COLOR` (any non-empty value) turns it off,
+    then `FORCE_COLOR` (non-empty) turns it on even in a pipe, then `TERM=dumb` turns it off."""
+    env = os.environ if environ is None else environ
+    if env.get("NO_COLOR"):
+        return False
+    if env.get("FORCE_COLOR"):
+        return True
+    if env.get("TERM") == "dumb":
+        return False
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if isatty is not None else False
+    except (OSError, ValueError):  # a closed or detached stream
+        return False
+
+
+@dataclass(frozen=True)
+class Style:
+    """ANSI styling, or none: `Style(False).paint(x, ...) == x`."""
+
+    color: bool = False
+
+    def paint(self, text: str, *codes: str) -> str:
+        if not self.color or not text or not codes:
+            return text
+        return f"\x1b[{';'.join(codes)}m{text}{_RESET}"
+
+    def code(self, report: Report) -> str:
+        return self.paint(report.code, BOLD, _SEVERITY_COLOR.get(report.severity, RED))
+
+
+PLAIN = Style(False)
+
+
+# -- concise (the `text` format of earlier versions) ------------------------------------------
+
+
+def concise_line(report: Report, style: Style = PLAIN) -> str:
+    """`path:line:col: CODE message`; without colour, exactly `text_line`."""
+    span = report.span
+    location = style.paint(report.path, BOLD) + f":{span.line}:{span.column}:"
+    return f"{location} {style.code(report)} {report.message}"
+
+
+def render_concise(reports: Sequence[Report], style: Style = PLAIN) -> str:
+    return "".join(concise_line(report, style) + "\n" for report in reports)
+
+
+# -- full: each finding with its source, like ruff's default output ---------------------------
+
+#: lines of context above and below the reported range.
+CONTEXT_LINES = 1
+#: a range over more lines shows its first and last lines with `...` between.
+MAX_RANGE_LINES = 6
+TAB_WIDTH = 4
+UNSAFE_NOTE = "This is an unsafe fix and may change runtime behavior"
+
+
+def fix_applicable(fix: Fix | None, unsafe: bool) -> bool:
+    """What `--fix` (with `unsafe`: `--fix --unsafe-fixes`) would apply: ruff's `[*]`."""
+    return fix is not None and (fix.safety is Safety.SAFE or unsafe)
+
+
+def _char_width(char: str) -> int:
+    if char == "\t":
+        return TAB_WIDTH
+    if unicodedata.combining(char) or unicodedata.category(char) in ("Mn", "Me", "Cf"):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _printable(line: str) -> str:
+    """The line as the terminal shows it: tabs as spaces, control characters as `?`."""
+    return "".join(
+        " " * TAB_WIDTH if char == "\t" else "?" if unicodedata.category(char) == "Cc" else char
+        for char in line
+    )
+
+
+def _width(text: str) -> int:
+    return sum(_char_width(char) for char in text)
+
+
+def _underline(line: str, start: int, end: int) -> tuple[int, int]:
+    """Display offset and width of the carets under code points [start, end) of `line` (at least
+    one caret, also for an empty range or one past the line's end)."""
+    start = min(max(start, 0), len(line))
+    end = min(max(end, start), len(line))
+    return _width(line[:start]), max(_width(line[start:end]), 1)
+
+
+def _covered(report: Report, number: int, line: str) -> tuple[int, int] | None:
+    """The columns of `line` (1-based `number`) the report's range covers, or None."""
+    span = report.span
+    if not span.line <= number <= span.end_line:
+        return None
+    start = span.column - 1 if number == span.line else len(line) - len(line.lstrip())
+    end = span.end_column - 1 if number == span.end_line else len(line.rstrip())
+    if span.line != span.end_line and number == span.end_line and end == 0:
+        return None  # a range ending at the start of a line does not cover it
+    return start, end
+
+
+def _shown_lines(report: Report, line_count: int) -> list[int | None]:
+    """1-based numbers of the lines to print; None stands for the `...` of a long range."""
+    span = report.span
+    first = max(span.line - CONTEXT_LINES, 1)
+    last = min(span.end_line + CONTEXT_LINES, line_count)
+    if span.end_line - span.line < MAX_RANGE_LINES:
+        return list(range(first, last + 1))
+    keep = MAX_RANGE_LINES // 2
+    return [*range(first, span.line + keep), None, *range(span.end_line - keep + 1, last + 1)]
+
+
+def _snippet(report: Report, source: str, style: Style) -> list[str]:
+    lines = split_lines(source)
+    if len(lines) > 1 and lines[-1] == "" and report.span.end_line < len(lines):
+        lines.pop()  # the empty "line" after a final newline is no context
+    if report.span.line > len(lines):
+        return []
+    numbers = _shown_lines(report, len(lines))
+    gutter = len(str(max(n for n in numbers if n is not None)))
+    bar = style.paint(" " * gutter + " |", BOLD, BLUE)
+    color = _SEVERITY_COLOR.get(report.severity, RED)
+    out = [bar]
+    for number in numbers:
+        if number is None:
+            out.append(style.paint("...", BOLD, BLUE))
+            continue
+        text = lines[number - 1]
+        out.append(
+            (style.paint(f"{number:>{gutter}} |", BOLD, BLUE) + " " + _printable(text)).rstrip()
+        )
+        covered = _covered(report, number, text)
+        if covered is not None:
+            offset, width = _underline(text, *covered)
+            out.append(f"{bar} {' ' * offset}{style.paint('^' * width, BOLD, color)}")
+    out.append(bar)
+    return out
+
+
+def _fix_lines(report: Report, unsafe: bool, style: Style) -> list[str]:
+    fix = report.fix
+    if fix is None:
+        hint = f"no automatic fix; `async-test-lint rule {report.code}` explains the rule"
+        return [f"{style.paint('help', BOLD, CYAN)}: {hint}"]
+    how = "--fix" if fix.safety is Safety.SAFE else "--fix --unsafe-fixes"
+    lines = [f"{style.paint('help', BOLD, CYAN)}: {fix.title} ({fix.safety.value} fix: {how})"]
+    if fix.safety is Safety.UNSAFE:
+        lines.append(f"{style.paint('note', BOLD)}: {UNSAFE_NOTE}")
+    return lines
+
+
+def full_block(
+    report: Report, source: str | None, unsafe: bool = False, style: Style = PLAIN
+) -> str:
+    """One finding: `CODE [*] message`, ` --> path:line:col`, the source lines with carets under
+    the range, then the fix (`help:`) and its safety, like ruff's `full` output."""
+    marker = " " + style.paint("[*]", BOLD, CYAN) if fix_applicable(report.fix, unsafe) else ""
+    span = report.span
+    gutter = " " * len(str(span.end_line + CONTEXT_LINES))
+    arrow = style.paint(f"{gutter}-->", BOLD, BLUE)
+    lines = [
+        f"{style.code(report)}{marker} {style.paint(report.message, BOLD)}",
+        f"{arrow} {report.path}:{span.line}:{span.column}",
+    ]
+    if source is not None:
+        lines.extend(_snippet(report, source, style))
+    lines.extend(_fix_lines(report, unsafe, style))
+    return "\n".join(lines) + "\n"
+
+
+def render_full(
+    reports: Sequence[Report],
+    sources: Mapping[str, str],
+    unsafe: bool = False,
+    style: Style = PLAIN,
+) -> str:
+    """Every report as a `full_block`, a blank line after each. `sources` maps a report's path to
+    the text the report's positions refer to; a path missing there is shown without its source."""
+    return "".join(
+        full_block(report, sources.get(report.path), unsafe, style) + "\n" for report in reports
+    )
+
+
+# -- statistics (--statistics) -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    code: str
+    name: str
+    count: int
+    fixable_count: int
+
+
+def rule_counts(reports: Iterable[Report], unsafe: bool = False) -> list[RuleCount]:
+    """Findings per rule, most frequent first (then by code); `fixable_count` as `--fix` sees it."""
+    counts: Counter[str] = Counter()
+    fixable: Counter[str] = Counter()
+    names: dict[str, str] = {}
+    for report in reports:
+        counts[report.code] += 1
+        fixable[report.code] += fix_applicable(report.fix, unsafe)
+        names.setdefault(report.code, report.name)
+    ordered = sorted(counts, key=lambda code: (-counts[code], code))
+    return [RuleCount(code, names[code], counts[code], fixable[code]) for code in ordered]
+
+
+def render_statistics(reports: Sequence[Report], unsafe: bool = False, style: Style = PLAIN) -> str:
+    """ruff's table: `count<TAB>code<TAB>[*] name`, `[*]` when every finding is fixable."""
+    rows = rule_counts(reports, unsafe)
+    if not rows:
+        return ""
+    count_width = max(len(str(row.count)) for row in rows)
+    code_width = max(len(row.code) for row in rows)
+    lines = []
+    for row in rows:
+        marker = "[*]" if row.fixable_count == row.count else "[-]" if row.fixable_count else "[ ]"
+        code = style.paint(f"{row.code:<{code_width}}", BOLD, RED)
+        lines.append(f"{row.count:>{count_width}}\t{code}\t{marker} {row.name}")
+    return "\n".join(lines) + "\n"
+
+
+def render_statistics_json(reports: Sequence[Report], unsafe: bool = False) -> str:
+    rows = [
+        {
+            "code": row.code,
+            "name": row.name,
+            "count": row.count,
+            "fixable": row.fixable_count > 0,
+            "fixable_count": row.fixable_count,
+        }
+        for row in rule_counts(reports, unsafe)
+    ]
+    return json.dumps(rows, indent=2)
+
+
+# -- --show-fixes ------------------------------------------------------------------------------
+
+
+def render_applied_fixes(fixed: Mapping[str, int]) -> str:
+    """After `--fix`: `Fixed N problems:` then `- path: K fixed` per written file, as ruff lists
+    them (ruff also splits the count by rule: the workspace reports only the count per file)."""
+    total = sum(fixed.values())
+    if not total:
+        return "No fixes applied.\n"
+    lines = [f"Fixed {_plural(total, 'problem')}:"]
+    lines.extend(f"- {path}: {count} fixed" for path, count in fixed.items() if count)
+    return "\n".join(lines) + "\n"
+
+
+def render_available_fixes(reports: Sequence[Report], unsafe: bool = False) -> str:
+    """Without `--fix`: each finding that has a fix, with its safety and title, per file."""
+    with_fix = [report for report in reports if report.fix is not None]
+    if not with_fix:
+        return "No fixes available.\n"
+    applicable = sum(fix_applicable(report.fix, unsafe) for report in with_fix)
+    lines = [
+        f"{len(with_fix)} {'fix' if len(with_fix) == 1 else 'fixes'} available "
+        f"({applicable} applied by --fix{' --unsafe-fixes' if unsafe else ''}):"
+    ]
+    path = None
+    for report in with_fix:
+        assert report.fix is not None
+        if report.path != path:
+            path = report.path
+            lines.append(f"- {path}:")
+        span = report.span
+        lines.append(
+            f"    {span.line}:{span.column} {report.code} [{report.fix.safety.value}] "
+            f"{report.fix.title}"
+        )
+    return "\n".join(lines) + "\n"
 
 
 # -- JSON --------------------------------------------------------------------------------------
@@ -303,17 +598,143 @@ def render_github(reports: Sequence[Report]) -> str:
     return "\n".join(github_line(report) for report in reports)
 
 
+# -- GitLab Code Quality -----------------------------------------------------------------------
+
+#: GitLab's severities: info, minor, major, critical, blocker.
+_GITLAB_SEVERITY = {"error": "major", "warning": "minor", "info": "info"}
+
+
+def _gitlab_path(path: str, cwd: Path, project_dir: Path | None) -> str:
+    """The path relative to the repository root (`CI_PROJECT_DIR`) when it is inside it."""
+    if project_dir is None:
+        return PurePath(path).as_posix()
+    absolute = Path(path) if PurePath(path).is_absolute() else cwd / path
+    try:
+        return absolute.relative_to(project_dir).as_posix()
+    except ValueError:
+        return PurePath(path).as_posix()
+
+
+def gitlab_issues(
+    reports: Sequence[Report], cwd: Path, project_dir: Path | None = None
+) -> list[dict[str, object]]:
+    """Code Quality issues. The fingerprint hashes the path, code and message (not the line, so an
+    edit above a finding does not make it new) plus a counter for repeats of the same triple."""
+    seen: Counter[tuple[str, str, str]] = Counter()
+    issues: list[dict[str, object]] = []
+    for report in reports:
+        path = _gitlab_path(report.path, cwd, project_dir)
+        key = (path, report.code, report.message)
+        seen[key] += 1
+        digest = hashlib.sha256("\0".join((*key, str(seen[key]))).encode("utf-8"))
+        issues.append(
+            {
+                "type": "issue",
+                "check_name": report.code,
+                "description": f"{report.code} {report.message}",
+                "categories": ["Bug Risk"],
+                "fingerprint": digest.hexdigest(),
+                "severity": _GITLAB_SEVERITY.get(report.severity, "minor"),
+                "location": {
+                    "path": path,
+                    "lines": {"begin": report.span.line, "end": report.span.end_line},
+                },
+            }
+        )
+    return issues
+
+
+def render_gitlab(reports: Sequence[Report], cwd: Path, project_dir: Path | None = None) -> str:
+    return json.dumps(gitlab_issues(reports, cwd, project_dir), indent=2, ensure_ascii=False)
+
+
+# -- JUnit XML ---------------------------------------------------------------------------------
+
+
+def render_junit(reports: Sequence[Report], checked: int | None = None) -> str:
+    """One `testsuite` per file with findings, one failed `testcase` per finding (as ruff does);
+    no finding gives one passing test case, so a CI test report shows the run happened."""
+    by_path: dict[str, list[Report]] = {}
+    for report in reports:
+        by_path.setdefault(report.path, []).append(report)
+    root = ElementTree.Element(
+        "testsuites",
+        name="async-test-lint",
+        tests=str(max(len(reports), 1)),
+        failures=str(len(reports)),
+        errors="0",
+    )
+    if not reports:
+        suite = _junit_suite(root, "async-test-lint", 1, 0)
+        ElementTree.SubElement(
+            suite, "testcase", name="No problems found", classname="async-test-lint"
+        )
+    for path, found in by_path.items():
+        suite = _junit_suite(root, path, len(found), len(found))
+        for report in found:
+            _junit_case(suite, report)
+    ElementTree.indent(root)
+    body = ElementTree.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + body
+
+
+def _junit_suite(
+    root: ElementTree.Element, name: str, tests: int, failures: int
+) -> ElementTree.Element:
+    return ElementTree.SubElement(
+        root,
+        "testsuite",
+        name=name,
+        tests=str(tests),
+        failures=str(failures),
+        errors="0",
+        skipped="0",
+    )
+
+
+def _junit_case(suite: ElementTree.Element, report: Report) -> None:
+    span = report.span
+    case = ElementTree.SubElement(
+        suite,
+        "testcase",
+        name=f"{report.code} {report.name} ({span.line}:{span.column})",
+        classname=PurePath(report.path).with_suffix("").as_posix().replace("/", "."),
+        file=report.path,
+        line=str(span.line),
+    )
+    failure = ElementTree.SubElement(case, "failure", message=report.message, type=report.code)
+    failure.text = f"{report.path}:{span.line}:{span.column}: {report.code} {report.message}"
+
+
 __all__ = [
     "FORMATS",
+    "PLAIN",
+    "TEXT_FORMATS",
     "Report",
+    "RuleCount",
     "Span",
+    "Style",
     "check_summary",
+    "concise_line",
+    "fix_applicable",
     "fix_summary",
+    "full_block",
     "github_line",
+    "gitlab_issues",
     "make_report",
+    "render_applied_fixes",
+    "render_available_fixes",
+    "render_concise",
+    "render_full",
     "render_github",
+    "render_gitlab",
     "render_json",
+    "render_junit",
     "render_sarif",
+    "render_statistics",
+    "render_statistics_json",
+    "rule_counts",
     "text_line",
     "unified_diff",
+    "use_color",
 ]
