@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 from async_test_lint import cli, engine, workspace
+from async_test_lint.context import Context
 from async_test_lint.engine import SYNTAX_ERROR_CODE, LintTimeout, fix, lint
 from async_test_lint.lsp import project
 from async_test_lint.model import Diagnostic, Position, Settings, Severity, TextRange
 from async_test_lint.parsing import ParsedSource, SyntaxProblem, parse_python
 from async_test_lint.rules import Rule
 from async_test_lint.rules.atl101_asyncio_run_in_test import AsyncioRunInTest
-from async_test_lint.rules.base import Context
 from async_test_lint.source import LineIndex, SourceDecodeError, decode_source
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -22,6 +22,7 @@ from .analysis.model import SemanticModel
 from .analysis.semantics import Semantics
 from .analysis.summarize import summarize_module
 from .analysis.summary import ModuleSummary
+from .context import Context
 from .fixes.edits import OverlappingEdits, apply_edits
 from .model import (
     Diagnostic,
@@ -38,7 +39,6 @@ from .model import (
 from .noqa import noqa_codes
 from .parsing import ParsedSource, SyntaxProblem, parse_python
 from .rules import Rule, all_rules
-from .rules.base import Context
 from .source import LineIndex
 
 logger = logging.getLogger(__name__)

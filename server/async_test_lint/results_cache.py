@@ -30,6 +30,7 @@ from typing import Any
 
 from .model import Edit, Fix, Position, Safety, Settings, TextRange
 from .output import Report, Span
+from .storage import ensure_cache_folder, write_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -126,8 +127,6 @@ class ResultsCache:
 
     def save(self) -> None:
         """Write the entries of this run over the stored ones (atomically); errors are ignored."""
-        from .workspace import ensure_cache_folder, write_atomic
-
         if not self._touched:
             return
         entries = dict(self._load())

@@ -7,7 +7,6 @@ temporary file in the same folder replaces the original, whose permission bits i
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import enum
 import functools
@@ -18,8 +17,6 @@ import logging
 import multiprocessing
 import os
 import re
-import stat
-import tempfile
 import tokenize
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -37,6 +34,7 @@ from .output import Report, make_report
 from .prefilter import Reach, mentions_needle
 from .results_cache import ResultsCache, index_digest, result_key, settings_key
 from .source import LineIndex, SourceDecodeError, decode_source
+from .storage import ensure_cache_folder, write_atomic
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -95,28 +93,6 @@ def keep_newlines(original: str, fixed: str) -> str:
         return fixed
     unified = fixed.replace("\r\n", "\n").replace("\r", "\n")
     return unified.replace("\n", style)
-
-
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace `path` by `data` through a temporary file in the same folder."""
-    path = Path(path)
-    try:
-        mode: int | None = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mode = None
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        if mode is not None:
-            os.chmod(temporary, mode)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
 
 
 def write_source(path: Path, original: SourceFile, fixed_text: str) -> bool:
@@ -323,14 +299,6 @@ def _code_fingerprint() -> str:
     package = Path(__file__).parent
     latest = max((each.stat().st_mtime_ns for each in package.rglob("*.py")), default=0)
     return f"{__version__}-{latest}"
-
-
-def ensure_cache_folder(folder: Path) -> None:
-    """Create the cache folder with a `.gitignore` of `*`; raises OSError."""
-    folder.mkdir(exist_ok=True)
-    ignore = folder / ".gitignore"
-    if not ignore.exists():
-        ignore.write_text("# Created by async-test-lint.\n*\n", encoding="utf-8")
 
 
 class IndexCache:

@@ -12,8 +12,6 @@ from __future__ import annotations
 import ast
 from unittest.mock import AsyncMock
 
-from ..fixes.expressions import add_await
-from ..model import Fix, Safety
 from .model import CallSite, FunctionInfo, SemanticModel
 from .names import ASYNC_MOCK, PATCH, is_test_path
 from .semantics import ClassKind, Semantics
@@ -379,11 +377,6 @@ def is_raises_call(
     if self_method_call(semantics, expr, function) in RAISES_METHODS:
         return True
     return model.qualified_name(expr.func, function.scope) == PYTEST_RAISES
-
-
-def await_fix(model: SemanticModel, node: ast.expr, title: str) -> Fix:
-    """The safe fix that awaits `node` where it stands."""
-    return Fix(title, Safety.SAFE, add_await(model, node))
 
 
 def where(function: FunctionInfo) -> str:

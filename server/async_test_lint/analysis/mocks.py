@@ -11,10 +11,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
-from ..fixes.imports import reference
-from ..model import Edit, Fix, Safety
-from .model import CallSite, ClassInfo, FunctionInfo, Scope, SemanticModel
-from .names import ASYNC_MOCK, SYNC_MOCKS
+from .model import CallSite, ClassInfo, FunctionInfo, Scope
+from .names import SYNC_MOCKS
 from .semantics import Semantics
 from .summarize import attribute_chain
 from .summary import ClassSummary, FunctionSummary
@@ -150,15 +148,6 @@ class MockUse:
     attribute: str
     #: the methods the test calls on the object that holds the mock.
     called: frozenset[str] = frozenset()
-
-
-def async_mock_fix(model: SemanticModel, target: ast.expr, title: str) -> Fix | None:
-    """Replace `target` (a `Mock` factory expression) with the spelling of `AsyncMock`."""
-    spelled = reference(model, ASYNC_MOCK)
-    if spelled is None:
-        return None
-    edit = Edit(model.parsed.node_range(target), spelled.text)
-    return Fix(title, Safety.UNSAFE, (edit, *spelled.edits))
 
 
 def receiver_chain(expr: ast.expr, function: FunctionInfo, semantics: Semantics) -> str | None:

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 
 from ..parsing import ParsedSource
-from .names import BUILTIN_NAMES, canonical
+from .names import (
+    BUILTIN_NAMES,
+    NEUTRAL_CLASS_DECORATOR_PREFIXES,
+    NEUTRAL_METACLASSES,
+    RUNNER_METHODS,
+    canonical,
+)
 
 FunctionNode = Union[ast.FunctionDef, ast.AsyncFunctionDef]
 
@@ -510,3 +516,26 @@ def _children(node: ast.AST) -> Iterator[ast.AST]:
                     yield item
         elif isinstance(value, ast.AST):
             yield value
+
+
+def decorator_name(model: SemanticModel, decorator: ast.expr, scope: object) -> str | None:
+    """The qualified name of a decorator, `@x(...)` read as `x`."""
+    target = decorator.func if isinstance(decorator, ast.Call) else decorator
+    return model.qualified_name(target, scope)  # type: ignore[arg-type]
+
+
+def has_custom_runner(model: SemanticModel, cls: ClassInfo) -> bool:
+    """Whether the class overrides how its tests run (runner methods, `__init_subclass__`, a
+    metaclass or class decorator this analysis does not know): its tests are not modelled."""
+    if any(name in RUNNER_METHODS or name == "__init_subclass__" for name in cls.methods):
+        return True
+    for keyword in cls.node.keywords:
+        if keyword.arg == "metaclass":
+            name = model.qualified_name(keyword.value, cls.parent_scope)
+            if name not in NEUTRAL_METACLASSES:
+                return True
+    for decorator in cls.node.decorator_list:
+        name = decorator_name(model, decorator, cls.parent_scope)
+        if name is None or not name.startswith(NEUTRAL_CLASS_DECORATOR_PREFIXES):
+            return True
+    return False

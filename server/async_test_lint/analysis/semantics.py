@@ -11,7 +11,7 @@ import enum
 from typing import Union
 
 from .index import ProjectIndex
-from .model import CallSite, ClassInfo, FunctionInfo, Scope, SemanticModel
+from .model import CallSite, ClassInfo, FunctionInfo, Scope, SemanticModel, decorator_name
 from .names import (
     ASYNC_FRAMEWORK_TESTCASES,
     ASYNC_MOCK,
@@ -24,7 +24,6 @@ from .names import (
 from .summarize import (
     COROUTINE_RUNNING_DECORATORS,
     attribute_chain,
-    decorator_name,
     restores_loop_policy,
     summarize_class,
     summarize_module,

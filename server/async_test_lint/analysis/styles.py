@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Callable, Optional
 
-from .model import ClassInfo, FunctionInfo, Scope, SemanticModel
+from .model import ClassInfo, FunctionInfo, Scope, SemanticModel, has_custom_runner
 from .names import ISOLATED_TESTCASE, NEUTRAL_BASES, RUN, TESTCASE
 
 ISOLATED = "isolated"
@@ -80,9 +80,7 @@ def class_pytestmarks(cls: ClassInfo) -> list[ast.expr]:
 
 def local_kind(model: SemanticModel, cls: ClassInfo, depth: int = 0) -> str | None:
     """The class kind from this module alone: bases in other modules are unknown (None)."""
-    from .summarize import _has_custom_runner
-
-    if depth > 20 or _has_custom_runner(model, cls):
+    if depth > 20 or has_custom_runner(model, cls):
         return None
     kinds: list[str] = []
     for base in cls.node.bases:
@@ -207,8 +205,6 @@ def _foreign_base(model: SemanticModel, cls: ClassInfo) -> str | None:
     """The one base imported from another module, when every other base is neutral."""
     if cls.parent_scope is not model.module_scope:
         return None
-    from .summarize import _has_custom_runner
-
     foreign: list[str] = []
     for base in cls.node.bases:
         expr = base.value if isinstance(base, ast.Subscript) else base
@@ -220,7 +216,7 @@ def _foreign_base(model: SemanticModel, cls: ClassInfo) -> str | None:
         if name in (ISOLATED_TESTCASE, TESTCASE) or name.startswith(f"{model.module_name}."):
             return None
         foreign.append(name)
-    if len(foreign) != 1 or _has_custom_runner(model, cls):
+    if len(foreign) != 1 or has_custom_runner(model, cls):
         return None
     return foreign[0]
 

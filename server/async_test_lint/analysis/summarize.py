@@ -5,14 +5,18 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
-from .model import Binding, ClassInfo, FunctionInfo, SemanticModel
+from .model import (
+    Binding,
+    ClassInfo,
+    FunctionInfo,
+    SemanticModel,
+    decorator_name,
+    has_custom_runner,
+)
 from .names import (
     ASYNCCONTEXTMANAGER,
     LOOP_BOUND_FACTORIES,
-    NEUTRAL_CLASS_DECORATOR_PREFIXES,
-    NEUTRAL_METACLASSES,
     RUN,
-    RUNNER_METHODS,
     SET_EVENT_LOOP_POLICY,
 )
 from .summary import ClassSummary, DeferredMapping, FunctionSummary, LazyMapping, ModuleSummary
@@ -51,12 +55,6 @@ COROUTINE_RUNNING_DECORATORS = frozenset(
         "trio.run",
     }
 )
-
-
-def decorator_name(model: SemanticModel, decorator: ast.expr, scope: object) -> str | None:
-    """The qualified name of a decorator, `@x(...)` read as `x`."""
-    target = decorator.func if isinstance(decorator, ast.Call) else decorator
-    return model.qualified_name(target, scope)  # type: ignore[arg-type]
 
 
 def decorators_are_neutral(model: SemanticModel, function: FunctionInfo) -> bool:
@@ -232,7 +230,7 @@ def summarize_class(model: SemanticModel, cls: ClassInfo, *, lazy: bool = False)
         qualname=cls.qualname,
         bases=bases,
         methods=methods,
-        custom_runner=_has_custom_runner(model, cls),
+        custom_runner=has_custom_runner(model, cls),
         init_parameters=_init_parameters(cls),
         is_async_context_manager="__aenter__" in cls.methods and "__enter__" not in cls.methods,
         loop_bound_attributes=_loop_bound_attributes(model, cls),
@@ -263,21 +261,6 @@ def _loop_bound_attributes(model: SemanticModel, cls: ClassInfo) -> tuple[tuple[
             if chain is not None and "." not in chain:
                 found.append((chain, factory))
     return tuple(found)
-
-
-def _has_custom_runner(model: SemanticModel, cls: ClassInfo) -> bool:
-    if any(name in RUNNER_METHODS or name == "__init_subclass__" for name in cls.methods):
-        return True
-    for keyword in cls.node.keywords:
-        if keyword.arg == "metaclass":
-            name = model.qualified_name(keyword.value, cls.parent_scope)
-            if name not in NEUTRAL_METACLASSES:
-                return True
-    for decorator in cls.node.decorator_list:
-        name = decorator_name(model, decorator, cls.parent_scope)
-        if name is None or not name.startswith(NEUTRAL_CLASS_DECORATOR_PREFIXES):
-            return True
-    return False
 
 
 def attribute_chain(expr: ast.expr, receiver: str) -> str | None:

@@ -14,45 +14,20 @@ formatting and comments inside the class survive, and a line diff turns the resu
 from __future__ import annotations
 
 import ast
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import GET_EVENT_LOOP, NEW_EVENT_LOOP, RUN, SET_EVENT_LOOP, TESTCASE
+from ..context import Context
 from ..model import Edit, Fix, Safety
-from ..rules.base import Context
 from .edits import line_diff_edits, merge_edits
 from .expressions import needs_parentheses_as_operand
 from .imports import reference
+from .plan import ConversionPlan, Span
 
 ISOLATED = "unittest.IsolatedAsyncioTestCase"
 LIFECYCLE_RENAMES = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
 _LOOP_FACTORIES = (GET_EVENT_LOOP, NEW_EVENT_LOOP)
-
-Span = tuple[
-    int, int, int, int
-]  # start line, start column, end line, end column (segment-relative)
-
-
-@dataclass
-class _Plan:
-    cls: ClassInfo
-    per_test_loop: bool
-    #: method name -> new name, for methods that become `async def`.
-    make_async: dict[str, str] = field(default_factory=dict)
-    #: `asyncio.run(x)`-style calls to rewrite, with "outer parentheses needed".
-    loop_calls: dict[Span, bool] = field(default_factory=dict)
-    #: calls of converted helpers to await, with "outer parentheses needed".
-    helper_calls: dict[Span, bool] = field(default_factory=dict)
-    remove_statements: set[Span] = field(default_factory=set)
-    base_span: Span | None = None
-    base_text: str = ""
-    prepend_base: bool = False
-    setup_lines: tuple[str, ...] = ()
-    #: lifecycle methods removed when the plumbing removal leaves nothing else in them.
-    drop_if_empty: set[str] = field(default_factory=set)
-    #: `super().setUp()` calls in methods renamed to asyncSetUp/asyncTearDown:
-    #: span -> (new method name, already awaited, outer parentheses needed).
-    super_calls: dict[Span, tuple[str, bool, bool]] = field(default_factory=dict)
 
 
 def conversion_fix(context: Context, cls: ClassInfo, *, base_only: bool = False) -> Fix | None:
@@ -106,8 +81,8 @@ def _make_plan(
     per_test_loop: bool,
     *,
     base_only: bool = False,
-) -> _Plan | None:
-    plan = _Plan(cls, per_test_loop)
+) -> ConversionPlan | None:
+    plan = ConversionPlan(cls, per_test_loop)
     drivers = _loop_driving_calls(context, cls)
     converted: set[str] = set()
     for method_name, calls in drivers.items():
@@ -471,7 +446,9 @@ def _attribute_plumbing_statement(
     return statement if isinstance(statement, ast.Expr) else None
 
 
-def _plan_base(context: Context, cls: ClassInfo, segment: _ClassSegment, plan: _Plan) -> bool:
+def _plan_base(
+    context: Context, cls: ClassInfo, segment: _ClassSegment, plan: ConversionPlan
+) -> bool:
     """Replace a literal `TestCase` base; otherwise put IsolatedAsyncioTestCase first."""
     for base in cls.node.bases:
         if context.model.qualified_name(base, cls.parent_scope) == TESTCASE:
@@ -518,7 +495,7 @@ class _ClassSegment:
             text_range.end.column - width,
         )
 
-    def rewrite(self, plan: _Plan) -> str | None:
+    def rewrite(self, plan: ConversionPlan) -> str | None:
         dedented = _dedent(self.original, self.indent)
         if dedented is None:
             return None

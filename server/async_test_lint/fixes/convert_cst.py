@@ -1,7 +1,7 @@
 """The libcst half of the whole-class conversion: rewrite the class's own text from a plan.
 
 Imported only when a conversion fix is built (libcst takes ~0.6 s to import); `convert.py` takes
-every semantic decision on the `ast` model and hands over a `_Plan` keyed by positions.
+every semantic decision on the `ast` model and hands over a `ConversionPlan` keyed by positions.
 """
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from .convert import Span, _Plan
+from .plan import ConversionPlan, Span
 
 
-def rewrite_class(dedented: str, plan: _Plan) -> str | None:
+def rewrite_class(dedented: str, plan: ConversionPlan) -> str | None:
     """The class source rewritten per `plan`, or None when libcst cannot do it faithfully."""
     try:
         module = cst.parse_module(dedented)
@@ -29,7 +29,7 @@ class _GiveUp(Exception):
 
 
 class _ClassTransformer(cst.CSTTransformer):
-    def __init__(self, plan: _Plan, positions: object) -> None:
+    def __init__(self, plan: ConversionPlan, positions: object) -> None:
         super().__init__()
         self.plan = plan
         self.positions = positions

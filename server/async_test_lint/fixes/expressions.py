@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from ..analysis.model import SemanticModel
-from ..model import Edit, TextRange
+from ..model import Edit, Fix, Safety, TextRange
 
 #: An awaited expression that is one of these may follow `await` without parentheses.
 _PRIMARY = (
@@ -71,3 +71,8 @@ def await_argument_instead(model: SemanticModel, call: ast.Call) -> tuple[Edit, 
         Edit(TextRange(call_range.start, argument_range.start), prefix),
         Edit(TextRange(argument_range.end, call_range.end), suffix),
     )
+
+
+def await_fix(model: SemanticModel, node: ast.expr, title: str) -> Fix:
+    """The safe fix that awaits `node` where it stands."""
+    return Fix(title, Safety.SAFE, add_await(model, node))

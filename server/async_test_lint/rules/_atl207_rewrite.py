@@ -16,8 +16,8 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 
 if TYPE_CHECKING:
     from ..analysis.model import ClassInfo
+    from ..context import Context
     from .atl207_loop_bound_resource_shared import Resource
-    from .base import Context
 
 _LIFECYCLE_FIRST = ("setUpClass", "tearDownClass", "setUp", "tearDown")
 #: Statements that carry their own leading blank and comment lines.

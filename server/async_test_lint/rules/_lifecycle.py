@@ -11,11 +11,11 @@ from __future__ import annotations
 import ast
 import re
 
-from ..analysis.model import CallSite, FunctionInfo, SemanticModel
+from ..analysis.model import CallSite, FunctionInfo, SemanticModel, decorator_name
 from ..analysis.semantics import Semantics
-from ..analysis.summarize import NEUTRAL_FUNCTION_DECORATORS, decorator_name
+from ..analysis.summarize import NEUTRAL_FUNCTION_DECORATORS
+from ..context import Context
 from ..model import Edit, Position, TextRange
-from .base import Context
 
 _GAP = r"(?:[ \t\f]|\\\r\n|\\\r|\\\n)+"
 _HEADER = re.compile(rf"(?:async{_GAP})?def{_GAP}")

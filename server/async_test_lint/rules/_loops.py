@@ -25,9 +25,9 @@ from ..analysis.names import (
 )
 from ..analysis.semantics import ClassKind
 from ..analysis.summarize import attribute_chain
+from ..context import Context
 from ..model import Edit, Position, TextRange
 from ..source import newline_of
-from .base import Context
 
 #: Where a loop comes from.
 GET = "get"  # asyncio.get_event_loop()

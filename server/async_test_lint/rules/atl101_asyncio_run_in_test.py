@@ -9,9 +9,10 @@ from functools import partial
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import RUN, SYNC_LIFECYCLE
 from ..analysis.semantics import ClassKind
+from ..context import Context
 from ..fixes.convert import conversion_fix
 from ..model import Diagnostic, Safety
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 
 class AsyncioRunInTest(Rule):

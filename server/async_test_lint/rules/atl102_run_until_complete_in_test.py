@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from ..analysis.model import ClassInfo
+from ..context import Context
 from ..fixes.convert import conversion_fix
 from ..model import Diagnostic, FixBuilder, Safety
 from ._loops import DESCRIPTIONS, NEW, has_local_subclass, unmanaged_runs
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 
 class RunUntilCompleteInTest(Rule):

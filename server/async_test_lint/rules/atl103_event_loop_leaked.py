@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
 from ..analysis.names import SET_EVENT_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
+from ..context import Context
 from ..model import Diagnostic, Edit, Fix, LazyFix, Position, Safety, TextRange
 from ..source import newline_of
 from ._loops import (
@@ -28,7 +29,7 @@ from ._loops import (
     self_assignments,
     statement_line_insertion,
 )
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 _UNITTEST = (ClassKind.PLAIN_TESTCASE, ClassKind.ISOLATED)
 _TEST_CLASSES = (*_UNITTEST, ClassKind.PYTEST_STYLE)

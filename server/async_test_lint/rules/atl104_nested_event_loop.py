@@ -9,6 +9,7 @@ from types import MappingProxyType
 from ..analysis.branches import in_dead_branch, in_forked_child
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import GET_RUNNING_LOOP, RUN
+from ..context import Context
 from ..fixes.expressions import await_argument_instead
 from ..model import Diagnostic, Fix, Safety
 from ._loops import (
@@ -19,7 +20,7 @@ from ._loops import (
     loop_factory,
     self_assignments,
 )
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 _MAX_HELPER_DEPTH = 4
 

@@ -6,14 +6,14 @@ import ast
 from collections.abc import Iterator
 
 from ..analysis.coroutines import enclosing_statement
-from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
+from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope, decorator_name
 from ..analysis.names import NEW_EVENT_LOOP, SET_EVENT_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
 from ..analysis.summarize import (
     COROUTINE_RUNNING_DECORATORS,
     NEUTRAL_FUNCTION_DECORATORS,
-    decorator_name,
 )
+from ..context import Context
 from ..fixes.imports import reference
 from ..model import Diagnostic, Edit, Fix, LazyFix, Safety
 from ._loops import (
@@ -31,7 +31,7 @@ from ._loops import (
     statement_line_insertion,
     unmanaged_origin_nodes,
 )
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 #: Fixtures (pytest-asyncio's deprecated `event_loop`, aiohttp's `loop`, tornado's `io_loop`)
 #: that make a loop current for the test that requests them.

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from ..analysis.model import ClassInfo, FunctionInfo
 from ..analysis.semantics import ClassKind
 from ..analysis.summary import ClassSummary
+from ..context import Context
 from ..fixes.convert import conversion_fix
 from ..model import Diagnostic, LazyFix, Safety
 from ._lifecycle import decorators_are_known_neutral, header_range, plural
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 _LIFECYCLE = frozenset({"setUp", "tearDown"})
 _MIXIN_KINDS = (ClassKind.NOT_A_TEST, ClassKind.PYTEST_STYLE)

@@ -8,6 +8,7 @@ from functools import partial
 
 from ..analysis.model import ClassInfo, FunctionInfo
 from ..analysis.semantics import ClassKind
+from ..context import Context
 from ..fixes.expressions import add_await
 from ..model import Diagnostic, Edit, Fix, Safety
 from ._lifecycle import (
@@ -17,7 +18,7 @@ from ._lifecycle import (
     rename_edit,
     super_calls,
 )
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 RENAMES = {"setUp": "asyncSetUp", "tearDown": "asyncTearDown"}
 

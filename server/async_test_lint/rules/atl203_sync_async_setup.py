@@ -9,6 +9,7 @@ from functools import partial
 from ..analysis.model import FunctionInfo
 from ..analysis.semantics import ClassKind
 from ..analysis.summarize import loop_driving_call
+from ..context import Context
 from ..fixes.expressions import add_await
 from ..model import Diagnostic, Edit, Fix, Safety, TextRange
 from ._lifecycle import (
@@ -17,7 +18,7 @@ from ._lifecycle import (
     header_range,
     super_calls,
 )
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 HOOKS = ("asyncSetUp", "asyncTearDown")
 

@@ -6,9 +6,10 @@ from collections.abc import Iterator
 
 from ..analysis.model import FunctionInfo
 from ..analysis.semantics import ClassKind
+from ..context import Context
 from ..model import Diagnostic
 from ._lifecycle import decorators_are_known_neutral, header_range
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 CLASS_HOOKS = ("setUpClass", "tearDownClass")
 MODULE_HOOKS = ("setUpModule", "tearDownModule")

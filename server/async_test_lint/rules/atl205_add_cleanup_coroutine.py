@@ -10,6 +10,7 @@ from functools import partial
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.semantics import ClassKind
 from ..analysis.summary import FunctionSummary
+from ..context import Context
 from ..fixes.expressions import add_await
 from ..model import Diagnostic, Edit, Fix, Safety, TextRange
 from ._lifecycle import (
@@ -18,7 +19,7 @@ from ._lifecycle import (
     decorators_are_known_neutral,
     def_keyword_position,
 )
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 _CLEANUP_METHODS = ("addCleanup", "addAsyncCleanup")
 _LOOPS = (

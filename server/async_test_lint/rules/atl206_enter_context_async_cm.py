@@ -10,10 +10,11 @@ from ..analysis.model import CallSite, ClassInfo
 from ..analysis.names import NEUTRAL_BASES
 from ..analysis.semantics import ClassKind
 from ..analysis.summary import ClassSummary
+from ..context import Context
 from ..fixes.expressions import add_await
 from ..model import Diagnostic, Edit, Fix, Safety
 from ._lifecycle import attribute_name_range, call_site
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 #: Library factories whose result has `__aenter__` and no `__enter__`.
 ASYNC_ONLY_CONTEXT_MANAGERS = frozenset(

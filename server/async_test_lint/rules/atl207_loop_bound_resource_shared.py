@@ -10,9 +10,10 @@ from ..analysis.model import ClassInfo, FunctionInfo, SemanticModel
 from ..analysis.names import ISOLATED_TESTCASE, LOOP_BOUND_FACTORIES
 from ..analysis.semantics import ClassKind
 from ..analysis.summarize import attribute_chain
+from ..context import Context
 from ..fixes.edits import line_diff_edits
 from ..model import Diagnostic, Fix, Safety
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 #: Hooks that run around every test: a resource they use is used by every test.
 _PER_TEST_HOOKS = ("setUp", "tearDown", "asyncSetUp", "asyncTearDown")

@@ -8,8 +8,9 @@ from collections.abc import Iterator
 from ..analysis.model import ClassInfo
 from ..analysis.semantics import ClassKind
 from ..analysis.styles import ASYNCIO_MARK, class_pytestmarks, mark_name
+from ..context import Context
 from ..model import Diagnostic, Edit, Fix, Position, Safety, TextRange
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 _FIX_TITLE = "Remove the ignored asyncio mark"
 

@@ -11,9 +11,10 @@ from ..analysis.names import GET_RUNNING_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
 from ..analysis.styles import PYTEST_ASYNCIO, mark_name
 from ..analysis.summary import ModuleSummary
+from ..context import Context
 from ..fixes.imports import reference
 from ..model import Diagnostic, Edit, Fix, Position, Safety, TextRange
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 FIXTURE_NAME = "event_loop"
 _FIXTURE_DECORATORS = ("pytest.fixture", "pytest_asyncio.fixture")

@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from functools import partial
 
 from ..analysis.styles import ASYNCIO_MARK
+from ..context import Context
 from ..model import Diagnostic, Edit, Fix, Position, Safety, TextRange
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 
 class AsyncioMarkScope(Rule):

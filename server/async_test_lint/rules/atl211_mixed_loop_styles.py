@@ -18,8 +18,9 @@ from ..analysis.styles import (
     resolve_pending,
     style_uses,
 )
+from ..context import Context
 from ..model import Diagnostic, Position, Severity, TextRange
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 LABELS = {
     ISOLATED: "IsolatedAsyncioTestCase",

@@ -8,7 +8,6 @@ from functools import partial
 
 from ..analysis.branches import in_dead_branch
 from ..analysis.coroutines import (
-    await_fix,
     call_label,
     creates_coroutine,
     enclosing_statement,
@@ -17,8 +16,10 @@ from ..analysis.coroutines import (
     raises_context,
     where,
 )
+from ..context import Context
+from ..fixes.expressions import await_fix
 from ..model import Diagnostic, Safety
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 
 class CoroutineNeverAwaited(Rule):

@@ -8,7 +8,6 @@ from functools import partial
 
 from ..analysis.coroutines import (
     RAISES_METHODS,
-    await_fix,
     call_label,
     callable_creates_coroutine,
     creates_coroutine,
@@ -18,9 +17,11 @@ from ..analysis.coroutines import (
     where,
 )
 from ..analysis.model import CallSite, FunctionInfo
+from ..context import Context
+from ..fixes.expressions import await_fix
 from ..model import Diagnostic, Edit, Fix, Safety, TextRange
 from ..source import newline_of
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 
 class AssertRaisesAsyncCallable(Rule):

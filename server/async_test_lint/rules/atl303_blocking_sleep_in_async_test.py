@@ -8,10 +8,11 @@ from functools import partial
 from ..analysis.branches import in_dead_branch
 from ..analysis.coroutines import is_test_module, where
 from ..analysis.model import CallSite, SemanticModel
+from ..context import Context
 from ..fixes.expressions import needs_parentheses_as_operand
 from ..fixes.imports import NameReference, module_reference, reference
 from ..model import Diagnostic, Edit, Fix, Safety, TextRange
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 TIME_SLEEP = "time.sleep"
 ASYNCIO_SLEEP = "asyncio.sleep"

@@ -10,7 +10,6 @@ from typing import Optional
 from ..analysis.mocks import (
     _INSPECTING_ATTRIBUTES,
     MockUse,
-    async_mock_fix,
     awaited_via_methods,
     class_of_function,
     constructor_attribute,
@@ -22,8 +21,10 @@ from ..analysis.mocks import (
 )
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import ASYNC_MOCK, MAGIC_MOCK, MOCK
+from ..context import Context
+from ..fixes.mocks import async_mock_fix
 from ..model import Diagnostic, Safety
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 #: A chain of names from a root: ("svc", "repo") for `svc.repo`; the receiver is spelled "self".
 ChainKey = tuple[str, ...]

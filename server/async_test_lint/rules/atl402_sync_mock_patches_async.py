@@ -8,7 +8,6 @@ from functools import partial
 
 from ..analysis.mocks import (
     async_callable,
-    async_mock_fix,
     awaited_name_somewhere,
     instance_of,
     is_plain_value,
@@ -19,8 +18,10 @@ from ..analysis.mocks import (
 from ..analysis.model import CallSite
 from ..analysis.names import PATCH, PATCH_OBJECT, SYNC_MOCKS
 from ..analysis.summary import FunctionSummary
+from ..context import Context
+from ..fixes.mocks import async_mock_fix
 from ..model import Diagnostic, Safety
-from .base import Context, Invalid, Rule, Valid
+from .base import Invalid, Rule, Valid
 
 #: `patch.object(target, attribute, new, spec, create, spec_set, autospec, new_callable)`.
 _OBJECT_NEW = 2

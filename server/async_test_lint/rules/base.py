@@ -6,15 +6,12 @@ CODE` and the editor hover; the examples feed the test suite. Nothing about a ru
 
 from __future__ import annotations
 
-import ast
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import ClassVar, Union
+from typing import ClassVar
 
-from ..analysis.model import ClassInfo, FunctionInfo, SemanticModel
-from ..analysis.semantics import Semantics
-from ..model import Diagnostic, Fix, FixBuilder, LazyFix, Safety, Settings, Severity, TextRange
-from ..parsing import ParsedSource
+from ..context import Context
+from ..model import Diagnostic, Safety, Severity
 
 DEFAULT_EXAMPLE_PATH = "tests/test_example.py"
 
@@ -88,68 +85,3 @@ class Rule:
         if cls.invalid and cls.invalid[0].fixed is not None:
             return cls.invalid[0].fixed
         return cls.use_instead
-
-
-Node = Union[ast.AST, TextRange]
-
-
-class Context:
-    """What a rule sees of one file: the model, the semantic queries, the settings."""
-
-    def __init__(
-        self,
-        parsed: ParsedSource,
-        model: SemanticModel,
-        semantics: Semantics,
-        settings: Settings,
-        path: str | None,
-    ) -> None:
-        self.parsed = parsed
-        self.model = model
-        self.semantics = semantics
-        self.settings = settings
-        self.path = path
-        self.text = parsed.text
-
-    @property
-    def target(self) -> tuple[int, int]:
-        return self.settings.target_version
-
-    def range(self, node: Node) -> TextRange:
-        return node if isinstance(node, TextRange) else self.parsed.node_range(node)
-
-    def source_of(self, node: ast.AST) -> str:
-        return self.parsed.source_of(node)
-
-    def report(
-        self,
-        rule: Rule,
-        node: Node,
-        message: str,
-        fix: Fix | LazyFix | None = None,
-    ) -> Diagnostic:
-        lazy = LazyFix.ready(fix) if isinstance(fix, Fix) else fix
-        return Diagnostic(
-            code=rule.code,
-            name=rule.name,
-            message=message,
-            range=self.range(node),
-            severity=rule.severity,
-            lazy_fix=lazy,
-        )
-
-    def lazy_fix(self, title: str, safety: Safety, builder: FixBuilder) -> LazyFix:
-        return LazyFix(title, safety, builder)
-
-    # -- iteration helpers shared by rules ---------------------------------------------------
-
-    def unittest_classes(self) -> Iterator[tuple[ClassInfo, object]]:
-        for cls in self.model.classes:
-            kind = self.semantics.kind(cls)
-            if kind.is_unittest:
-                yield cls, kind
-
-    def test_methods(self, cls: ClassInfo) -> Iterator[FunctionInfo]:
-        for name, method in cls.methods.items():
-            if name.startswith("test"):
-                yield method
