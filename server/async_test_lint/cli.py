@@ -4,8 +4,11 @@ Exit codes: 0 nothing reported; 1 problems reported (or files that could not be 
 that failed); 2 usage or configuration errors. `--exit-zero` turns only reported problems into 0.
 
 Output streams follow ruff: diagnostics and the summary line go to stdout (the summary only for
-the text format, so JSON and SARIF stay parseable); errors and warnings go to stderr, one line
-each, starting with `error:` / `warning:`. A file that cannot be read or decoded is such an error
+the `full` and `concise` formats, so JSON, SARIF, GitLab and JUnit stay parseable); errors and
+warnings go to stderr, one line each, starting with `error:` / `warning:`. The default format is
+`full` (source lines, carets, fix safety) when stdout is a terminal and `concise` (one line per
+finding; `text` is its old name) otherwise; colour only on a terminal, or as NO_COLOR/FORCE_COLOR
+say. A file that cannot be read or decoded is such an error
 line (`error: cannot decode x.py: ...`); the other files are still checked.
 
 `check -` / `--stdin-filename PATH` checks standard input; with `--fix` the fixed code goes to
@@ -37,14 +40,25 @@ from .config import (
 )
 from .model import Settings
 from .output import (
+    FORMATS,
+    TEXT_FORMATS,
     Report,
+    Style,
     check_summary,
     fix_summary,
-    github_line,
+    render_applied_fixes,
+    render_available_fixes,
+    render_concise,
+    render_full,
+    render_github,
+    render_gitlab,
     render_json,
+    render_junit,
     render_sarif,
-    text_line,
+    render_statistics,
+    render_statistics_json,
     unified_diff,
+    use_color,
 )
 
 if TYPE_CHECKING:
@@ -74,7 +88,16 @@ def _add_check(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "paths", nargs="*", type=Path, metavar="PATH", help="files or folders (default: .)"
     )
     check.add_argument(
-        "--output-format", choices=("text", "json", "sarif", "github"), default="text"
+        "--output-format",
+        choices=FORMATS,
+        help="full (default on a terminal), concise (default otherwise; alias: text), json, "
+        "sarif, github, gitlab, junit",
+    )
+    check.add_argument(
+        "--statistics", action="store_true", help="print the number of findings per rule"
+    )
+    check.add_argument(
+        "--show-fixes", action="store_true", help="list the fixes applied (--fix) or available"
     )
     check.add_argument(
         "--stdin-filename", type=Path, metavar="PATH", help="read the code from stdin, as PATH"
@@ -172,7 +195,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 class CheckOptions:
     paths: tuple[Path, ...]
     settings: Settings
-    output_format: str = "text"
+    #: one of output.FORMATS (`text` means `concise`).
+    output_format: str = "concise"
+    #: ANSI colours in the full and concise formats.
+    color: bool = False
+    statistics: bool = False
+    show_fixes: bool = False
     fix: bool = False
     diff: bool = False
     unsafe: bool = False
@@ -192,11 +220,16 @@ def run_check(args: argparse.Namespace) -> int:
 
     freeze_startup_objects()
     stdin = _stdin_filename(args)
+    if args.statistics and output_format(args.output_format, sys.stdout) not in STATISTICS_FORMATS:
+        raise UsageError("--statistics works with --output-format full, concise or json")
     options = CheckOptions(
         paths=(stdin,) if stdin is not None else tuple(args.paths) or (Path("."),),
         stdin_filename=stdin,
         settings=check_settings(args),
-        output_format=args.output_format,
+        output_format=output_format(args.output_format, sys.stdout),
+        color=use_color(sys.stdout),
+        statistics=args.statistics,
+        show_fixes=args.show_fixes,
         fix=args.fix,
         diff=args.diff,
         unsafe=args.unsafe_fixes,
@@ -207,6 +240,17 @@ def run_check(args: argparse.Namespace) -> int:
         cache=not args.no_cache,
     )
     return run(options, sys.stdout, sys.stderr)
+
+
+def output_format(requested: str | None, out: TextIO) -> str:
+    """The format asked for, else `full` on a terminal and `concise` in a pipe or file."""
+    if requested is not None:
+        return "concise" if requested == "text" else requested
+    isatty = getattr(out, "isatty", None)
+    return "full" if isatty is not None and isatty() else "concise"
+
+
+STATISTICS_FORMATS = ("full", "concise", "json")
 
 
 def _stdin_filename(args: argparse.Namespace) -> Path | None:
@@ -371,8 +415,13 @@ def _report(
     if options.fix:
         errors |= _write_fixes(outcomes, err)
     reports = [report for outcome in outcomes for report in outcome.reports]
-    _print_reports(options, reports, root, out)
-    if options.output_format == "text" and not options.quiet:
+    if options.statistics:
+        _print_statistics(options, reports, out)
+    else:
+        _print_reports(options, outcomes, reports, out)
+    if options.output_format in TEXT_FORMATS and not options.quiet:
+        if options.show_fixes:
+            out.write("\n" + _fixes_listing(options, outcomes, reports))
         if options.fix:
             fixed = sum(outcome.fixed for outcome in outcomes)
             print(fix_summary(fixed, reports, options.unsafe), file=out)
@@ -429,19 +478,63 @@ def _report_diff(
 
 
 def _print_reports(
-    options: CheckOptions, reports: Sequence[Report], root: Path, out: TextIO
+    options: CheckOptions, outcomes: Sequence[FileOutcome], reports: Sequence[Report], out: TextIO
 ) -> None:
     fmt = options.output_format
+    cwd = Path.cwd()
     if fmt == "json":
         out.write(render_json(reports) + "\n")
     elif fmt == "sarif":
-        out.write(render_sarif(reports, Path.cwd().as_uri() + "/") + "\n")
+        out.write(render_sarif(reports, cwd.as_uri() + "/") + "\n")
     elif fmt == "github":
-        for report in reports:
-            out.write(github_line(report) + "\n")
+        out.write(render_github(reports) + ("\n" if reports else ""))
+    elif fmt == "gitlab":
+        project_dir = os.environ.get("CI_PROJECT_DIR")
+        out.write(render_gitlab(reports, cwd, Path(project_dir) if project_dir else None) + "\n")
+    elif fmt == "junit":
+        out.write(render_junit(reports) + "\n")
+    elif fmt == "full":
+        sources = _reported_sources(outcomes)
+        out.write(render_full(reports, sources, options.unsafe, Style(options.color)))
     else:
-        for report in reports:
-            out.write(text_line(report) + "\n")
+        out.write(render_concise(reports, Style(options.color)))
+
+
+def _reported_sources(outcomes: Sequence[FileOutcome]) -> dict[str, str]:
+    """The text each reported file's positions refer to (after --fix, the fixed text), by the
+    displayed path. A file that can no longer be read is left out (shown without source lines)."""
+    from .workspace import read_file
+
+    sources: dict[str, str] = {}
+    for outcome in outcomes:
+        if not outcome.reports:
+            continue
+        if outcome.fixed_text is not None:
+            sources[outcome.job.display] = outcome.fixed_text
+        elif outcome.job.source is not None:
+            sources[outcome.job.display] = outcome.job.source.text
+        else:
+            try:
+                sources[outcome.job.display] = read_file(outcome.job.path).text
+            except (OSError, ValueError):
+                continue
+    return sources
+
+
+def _print_statistics(options: CheckOptions, reports: Sequence[Report], out: TextIO) -> None:
+    if options.output_format == "json":
+        out.write(render_statistics_json(reports, options.unsafe) + "\n")
+    else:
+        out.write(render_statistics(reports, options.unsafe, Style(options.color)))
+
+
+def _fixes_listing(
+    options: CheckOptions, outcomes: Sequence[FileOutcome], reports: Sequence[Report]
+) -> str:
+    """--show-fixes: the fixes --fix wrote, or (without --fix) the ones available."""
+    if options.fix:
+        return render_applied_fixes({outcome.job.display: outcome.fixed for outcome in outcomes})
+    return render_available_fixes(reports, options.unsafe)
 
 
 # -- rule, rules -----------------------------------------------------------------------------
