@@ -19,6 +19,8 @@ import {
   describeFailure,
   discoverInterpreter,
   findOnPath,
+  PY_LAUNCHER,
+  pyLauncherInterpreter,
   formatVersion,
   describeAttempt,
   type Interpreter,
@@ -149,6 +151,11 @@ class ServerController implements vscode.Disposable {
       pythonExtensionInterpreter: () => pythonExtensionInterpreter(folder?.uri, (m) => this.log(m)),
       which: (command) => findOnPath(command, process.env.PATH),
       probe: (path) => probeVersion(path),
+      platform: process.platform,
+      pyLauncherInterpreter: async () => {
+        const launcher = await findOnPath(PY_LAUNCHER.command, process.env.PATH);
+        return launcher === undefined ? undefined : pyLauncherInterpreter(launcher);
+      },
     });
     if (!discovery.found) {
       const message = describeFailure(discovery.attempts);

@@ -4,7 +4,7 @@
 import { execFile } from "node:child_process";
 import { constants } from "node:fs";
 import { access, stat } from "node:fs/promises";
-import { delimiter, isAbsolute, join } from "node:path";
+import { posix, win32 } from "node:path";
 
 export const MINIMUM_PYTHON: readonly [number, number] = [3, 9];
 export const PATH_COMMANDS = ["python3", "python"] as const;
@@ -15,7 +15,10 @@ export interface PythonVersion {
   micro: number;
 }
 
-export type InterpreterSource = "setting" | "pythonExtension" | "path";
+export type InterpreterSource = "setting" | "pythonExtension" | "path" | "pyLauncher";
+
+/** How the Windows Python launcher is asked for a Python 3 (`py -3`). */
+export const PY_LAUNCHER = { command: "py", args: ["-3"], name: "py -3" } as const;
 
 export interface Interpreter {
   path: string;
@@ -48,6 +51,10 @@ export interface DiscoveryEnvironment {
   which: (command: string) => Promise<string | undefined>;
   /** The version of the interpreter at a path, or undefined when it cannot be run. */
   probe: (path: string) => Promise<PythonVersion | undefined>;
+  /** The operating system; on Windows the `py -3` launcher is tried after PATH. */
+  platform?: NodeJS.Platform;
+  /** The interpreter `py -3` starts (its `sys.executable`), or undefined (Windows only). */
+  pyLauncherInterpreter?: () => Promise<string | undefined>;
 }
 
 export function formatVersion(version: PythonVersion): string {
@@ -126,6 +133,18 @@ export async function discoverInterpreter(environment: DiscoveryEnvironment): Pr
     }
     attempts.push(result);
   }
+  if (environment.platform === "win32" && environment.pyLauncherInterpreter !== undefined) {
+    const path = await environment.pyLauncherInterpreter();
+    if (path === undefined) {
+      attempts.push({ source: "pyLauncher", name: PY_LAUNCHER.name, problem: "notFound" });
+    } else {
+      const result = await examine("pyLauncher", PY_LAUNCHER.name, path, probe);
+      if (isInterpreter(result)) {
+        return { found: true, interpreter: result, skipped: attempts };
+      }
+      attempts.push(result);
+    }
+  }
   return { found: false, attempts };
 }
 
@@ -179,25 +198,57 @@ async function isExecutableFile(path: string): Promise<boolean> {
   }
 }
 
-/** The first executable `command` on `searchPath` (PATHEXT-aware on Windows). */
+/**
+ * The first executable `command` on `searchPath`. On Windows (`platform`, so tests can simulate
+ * it): `;`-separated entries, which may be quoted (`"C:\Program Files\Python312"`), each tried
+ * with the `PATHEXT` extensions unless the command already has one of them (`python.exe`).
+ */
 export async function findOnPath(
   command: string,
   searchPath: string | undefined,
   platform: NodeJS.Platform = process.platform,
   pathExt: string | undefined = process.env.PATHEXT,
+  isExecutable: (path: string) => Promise<boolean> = isExecutableFile,
 ): Promise<string | undefined> {
-  if (isAbsolute(command)) {
-    return (await isExecutableFile(command)) ? command : undefined;
+  const windows = platform === "win32";
+  const path = windows ? win32 : posix;
+  if (path.isAbsolute(command)) {
+    return (await isExecutable(command)) ? command : undefined;
   }
-  const extensions = platform === "win32" ? (pathExt ?? ".EXE").split(";").filter(Boolean) : [""];
-  const separator = platform === "win32" ? ";" : delimiter;
-  for (const directory of (searchPath ?? "").split(separator).filter(Boolean)) {
-    for (const extension of extensions) {
-      const candidate = join(directory, command + extension);
-      if (await isExecutableFile(candidate)) {
+  const extensions = windows ? (pathExt ?? ".COM;.EXE;.BAT;.CMD").split(";").filter(Boolean) : [];
+  const hasExtension = extensions.some((ext) => command.toUpperCase().endsWith(ext.toUpperCase()));
+  const suffixes = windows && !hasExtension ? extensions : [""];
+  const entries = (searchPath ?? "")
+    .split(windows ? ";" : posix.delimiter)
+    .map((entry) => (windows ? entry.trim().replace(/^"(.*)"$/, "$1") : entry))
+    .filter(Boolean);
+  for (const directory of entries) {
+    for (const suffix of suffixes) {
+      const candidate = path.join(directory, command + suffix);
+      if (await isExecutable(candidate)) {
         return candidate;
       }
     }
   }
   return undefined;
+}
+
+/** Prints the interpreter the launcher started. */
+export const EXECUTABLE_SCRIPT = "import sys; sys.stdout.write(sys.executable)";
+
+/**
+ * The interpreter `py -3` runs (Windows' Python launcher picks the newest Python 3 installed, or
+ * the one `PY_PYTHON` / `py.ini` name), as a path the server can then be started with directly.
+ */
+export function pyLauncherInterpreter(
+  launcher: string,
+  timeoutMs = 15_000,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const args = [...PY_LAUNCHER.args, "-E", "-s", "-c", EXECUTABLE_SCRIPT];
+    execFile(launcher, args, { timeout: timeoutMs }, (error, stdout) => {
+      const path = String(stdout).trim();
+      resolve(error || path === "" ? undefined : path);
+    });
+  });
 }

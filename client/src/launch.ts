@@ -1,5 +1,5 @@
 // How the server process is started, and what its exit code means. No `vscode` import.
-import { join } from "node:path";
+import { posix, win32 } from "node:path";
 import type { ImportStrategy } from "./settings";
 
 /** Exit codes of bundled/tool/serve.py (kept in step with its docstring). */
@@ -15,8 +15,11 @@ export interface ServerCommand {
   args: string[];
 }
 
-export function launcherPath(extensionRoot: string): string {
-  return join(extensionRoot, "bundled", "tool", "serve.py");
+export function launcherPath(
+  extensionRoot: string,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  return (platform === "win32" ? win32 : posix).join(extensionRoot, "bundled", "tool", "serve.py");
 }
 
 /**
@@ -28,10 +31,14 @@ export function serverCommand(
   interpreter: string,
   extensionRoot: string,
   strategy: ImportStrategy,
+  platform: NodeJS.Platform = process.platform,
 ): ServerCommand {
+  // One argument each, never quoted: the process is spawned without a shell, so paths with
+  // spaces (`C:\Program Files\...`, `~/Library/Application Support/...`) pass unchanged.
+  const launcher = launcherPath(extensionRoot, platform);
   return {
     command: interpreter,
-    args: ["-I", "-S", "-B", launcherPath(extensionRoot), "--import-strategy", strategy],
+    args: ["-I", "-S", "-B", launcher, "--import-strategy", strategy],
   };
 }
 

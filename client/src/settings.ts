@@ -95,6 +95,8 @@ export interface PathContext {
   workspaceFolder: string | undefined;
   home: string;
   env: Readonly<Record<string, string | undefined>>;
+  /** On Windows `~\` starts a home-relative path too. Default: this machine's. */
+  platform?: NodeJS.Platform;
 }
 
 /**
@@ -110,9 +112,10 @@ export function expandInterpreterPath(value: string, context: PathContext): stri
     .replace(/\$\{workspaceFolder\}/g, context.workspaceFolder ?? "")
     .replace(/\$\{userHome\}/g, context.home)
     .replace(/\$\{env:([^}]+)\}/g, (_, name: string) => context.env[name] ?? "");
-  return expanded === "~" || expanded.startsWith("~/")
-    ? context.home + expanded.slice(1)
-    : expanded;
+  const windows = (context.platform ?? process.platform) === "win32";
+  const homeRelative =
+    expanded === "~" || expanded.startsWith("~/") || (windows && expanded.startsWith("~\\"));
+  return homeRelative ? context.home + expanded.slice(1) : expanded;
 }
 
 /** Whether a configuration change needs a new server process (else it is sent to the server). */
