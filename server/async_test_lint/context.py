@@ -9,6 +9,7 @@ import ast
 from collections.abc import Iterator
 from typing import ClassVar, Protocol, Union
 
+from .analysis.flow import Flow
 from .analysis.model import ClassInfo, FunctionInfo, SemanticModel
 from .analysis.semantics import Semantics
 from .model import Diagnostic, Fix, FixBuilder, LazyFix, Safety, Settings, Severity, TextRange
@@ -43,6 +44,10 @@ class Context:
         self.settings = settings
         self.path = path
         self.text = parsed.text
+
+    @property
+    def flow(self) -> Flow:
+        return self.semantics.flow
 
     @property
     def target(self) -> tuple[int, int]:

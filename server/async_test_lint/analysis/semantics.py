@@ -10,6 +10,7 @@ import collections
 import enum
 from typing import Union
 
+from .flow import Flow
 from .index import ProjectIndex
 from .model import CallSite, ClassInfo, FunctionInfo, Scope, SemanticModel, decorator_name
 from .names import (
@@ -72,6 +73,14 @@ class Semantics:
         self._called: dict[int, FunctionSummary | None] = {}
         #: id(function node) -> manages_loop_state(function); rules ask once per call site.
         self._manages_loop_state: dict[int, bool] = {}
+        self._flow: Flow | None = None
+
+    @property
+    def flow(self) -> Flow:
+        """Where the module's values come from and go (built on first use)."""
+        if self._flow is None:
+            self._flow = Flow(self.model, self)
+        return self._flow
 
     # -- classes -----------------------------------------------------------------------------
 

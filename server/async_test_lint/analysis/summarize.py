@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Mapping
 
+from .flow import Flow, summary_facts
 from .model import (
     Binding,
     ClassInfo,
@@ -92,8 +93,15 @@ def summarize_function(model: SemanticModel, function: FunctionInfo) -> Function
         returns_awaitable=not function.is_async and _returns_local_coroutine(model, function),
         is_async_generator=function.is_async and function.yields,
         restores_loop_policy=restores_loop_policy(model, function),
+        parameters=_parameter_names(function),
+        flow=summary_facts(Flow(model), function),
         **_await_facts(model, function),
     )
+
+
+def _parameter_names(function: FunctionInfo) -> tuple[str, ...]:
+    arguments = function.node.args
+    return tuple(a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs))
 
 
 def restores_loop_policy(model: SemanticModel, function: FunctionInfo) -> bool:

@@ -12,6 +12,11 @@ from typing import Any, TypeVar
 
 V = TypeVar("V")
 
+#: What a function does with one of its parameters or its object's attributes (analysis/flow.py):
+#: (root kind "param"/"attr", root name, steps, role, always, swallowed, target kind "attr"/
+#: "return"/"", target name, target steps, callee, argument: a position in digits or a keyword).
+FlowFact = tuple[str, str, tuple[str, ...], str, bool, bool, str, str, tuple[str, ...], str, str]
+
 
 class LazyMapping(Mapping[str, V]):
     """A read-only mapping whose values are computed on first access, then kept.
@@ -104,6 +109,10 @@ class FunctionSummary:
     #: calls `asyncio.set_event_loop_policy(...)` or registers it as a cleanup: it restores
     #: asyncio's global loop state itself (a harness that manages loops on purpose).
     restores_loop_policy: bool = False
+    #: the parameter names, in order (positional, then keyword-only).
+    parameters: tuple[str, ...] = ()
+    #: where the values of its parameters and of its object's attributes go (analysis/flow.py).
+    flow: tuple[FlowFact, ...] = ()
 
 
 @dataclass(frozen=True)
