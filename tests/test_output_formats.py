@@ -12,7 +12,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
+import shlex
 import subprocess
 import sys
 import time
@@ -20,6 +22,7 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+import yaml
 from async_test_lint import cli
 from async_test_lint.model import Edit, Fix, Position, Safety, TextRange
 from async_test_lint.output import (
@@ -33,7 +36,10 @@ from async_test_lint.output import (
     use_color,
 )
 from junitparser import Failure, JUnitXml
-from test_cli import BROKEN, CLEAN, MESSAGE, make_project, run_in_process
+from test_cli import BROKEN, CLEAN, MESSAGE, make_project, run_in_process, validate_sarif
+
+ROOT = Path(__file__).resolve().parents[1]
+CI_DOC = ROOT / "docs" / "ci.md"
 
 ANSI = "\x1b["
 SLEEPY = """\
@@ -431,3 +437,119 @@ def test_junit_escapes_markup_in_messages(tmp_path: Path) -> None:
     [suite] = list(JUnitXml.fromfile(str(report_file)))
     [case] = list(suite)
     assert case.result[0].message == 'a <b> & "c"'
+
+
+# -- docs/ci.md: its examples run ------------------------------------------------------------
+
+
+def code_blocks(markdown: str) -> list[tuple[str, str]]:
+    return re.findall(r"^```(\w*)\n(.*?)^```", markdown, flags=re.MULTILINE | re.DOTALL)
+
+
+def yaml_blocks() -> list[object]:
+    return [
+        yaml.safe_load(body) for lang, body in code_blocks(CI_DOC.read_text()) if lang == "yaml"
+    ]
+
+
+def _strings(node: object) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [text for value in node.values() for text in _strings(value)]
+    if isinstance(node, list):
+        return [text for item in node for text in _strings(item)]
+    return []
+
+
+def documented_commands() -> list[str]:
+    """Each `async-test-lint check ...` of docs/ci.md: YAML `run:`/`script:` values, shell lines."""
+    commands: list[str] = []
+    for lang, body in code_blocks(CI_DOC.read_text(encoding="utf-8")):
+        if lang == "yaml":
+            found = _strings(yaml.safe_load(body))
+        elif lang in ("sh", "bash", "console"):
+            found = [line.removeprefix("$ ") for line in body.splitlines()]
+        else:
+            continue
+        commands.extend(
+            text.strip() for text in found if text.strip().startswith("async-test-lint check")
+        )
+    return commands
+
+
+def test_ci_doc_has_an_example_per_ci_format() -> None:
+    commands = " ".join(documented_commands())
+    for fmt in ("github", "sarif", "gitlab", "junit"):
+        assert f"--output-format {fmt}" in commands
+
+
+def _redirect(command: str) -> tuple[list[str], str | None]:
+    command, _, target = command.partition(" > ")
+    return shlex.split(command), target.strip() or None
+
+
+def _read_back(fmt: str, output: str, path: Path) -> None:
+    """Read the output as the CI system would."""
+    path.write_text(output, encoding="utf-8")
+    if fmt == "github":
+        lines = output.splitlines()
+        assert lines and all(
+            line.startswith(("::warning file=", "::error file=")) for line in lines
+        )
+    elif fmt == "sarif":
+        validate_sarif(json.loads(output))
+    elif fmt == "gitlab":
+        jsonschema.validate(json.loads(output), GITLAB_CODE_QUALITY_SCHEMA)
+    elif fmt == "junit":
+        assert JUnitXml.fromfile(str(path)).failures == 2
+    else:
+        pytest.fail(f"no reader for {fmt}")
+
+
+@pytest.mark.parametrize("command", documented_commands())
+def test_ci_doc_command_runs(command: str, tmp_path: Path) -> None:
+    args, target = _redirect(command)
+    assert args[:2] == ["async-test-lint", "check"]
+    root = project(tmp_path / "project")
+    result = run_in_process(root, *args[1:])
+    assert result.returncode == (0 if "--exit-zero" in args else 1), result.stderr
+    assert result.stderr == ""
+    fmt = args[args.index("--output-format") + 1]
+    _read_back(fmt, result.stdout, tmp_path / (target or "output"))
+
+
+def _redirect_targets(commands: list[str]) -> set[str]:
+    return {target for command in commands if (target := _redirect(command)[1])}
+
+
+def test_ci_doc_steps_hand_over_the_files_they_write() -> None:
+    """upload-sarif reads the file the check step wrote; GitLab's reports are the files written."""
+    targets = _redirect_targets(documented_commands())
+    uploads = [
+        step
+        for block in yaml_blocks()
+        if isinstance(block, dict)
+        for job in (block.get("jobs") or {}).values()
+        for step in job["steps"]
+        if str(step.get("uses", "")).startswith("github/codeql-action/upload-sarif@")
+    ]
+    assert len(uploads) == 1 and uploads[0]["with"]["sarif_file"] in targets
+    [gitlab] = [
+        block["async-test-lint"]
+        for block in yaml_blocks()
+        if isinstance(block, dict) and "async-test-lint" in block
+    ]
+    reports = gitlab["artifacts"]["reports"]
+    assert {reports["codequality"], reports["junit"]} <= targets
+    assert gitlab["artifacts"]["when"] == "always"
+
+
+def test_ci_doc_pre_commit_examples_name_real_hooks() -> None:
+    hooks = {hook["id"] for hook in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    configs = [block for block in yaml_blocks() if isinstance(block, dict) and "repos" in block]
+    assert len(configs) == 2
+    for config in configs:
+        [repo] = config["repos"]
+        assert repo["repo"] == "https://github.com/async-test-lint/async-test-lint"
+        assert {hook["id"] for hook in repo["hooks"]} <= hooks
