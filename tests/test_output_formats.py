@@ -553,3 +553,16 @@ def test_ci_doc_pre_commit_examples_name_real_hooks() -> None:
         [repo] = config["repos"]
         assert repo["repo"] == "https://github.com/async-test-lint/async-test-lint"
         assert {hook["id"] for hook in repo["hooks"]} <= hooks
+
+
+def test_cli_doc_full_example_is_real_output(tmp_path: Path) -> None:
+    """docs/cli.md shows `full` output: it must be what the command prints for these files."""
+    [example] = [
+        body
+        for lang, body in code_blocks((ROOT / "docs" / "cli.md").read_text(encoding="utf-8"))
+        if body.startswith("ATL303 [*]")
+    ]
+    root = make_project(
+        tmp_path, {"tests/test_user.py": BROKEN, "tests/test_sleep.py": SLEEPY}, pyproject=BOTH
+    )
+    assert run_in_process(root, "check", "--output-format", "full").stdout == example
