@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from .flow import Flow, summary_facts
 from .model import (
     Binding,
+    CallSite,
     ClassInfo,
     FunctionInfo,
     SemanticModel,
@@ -20,6 +21,7 @@ from .names import (
     RUN,
     SET_EVENT_LOOP_POLICY,
 )
+from .paths import Guard, constant_defaults, guards
 from .summary import ClassSummary, DeferredMapping, FunctionSummary, LazyMapping, ModuleSummary
 
 #: Decorators that leave "calling this returns a coroutine" intact.
@@ -70,15 +72,30 @@ def decorators_are_neutral(model: SemanticModel, function: FunctionInfo) -> bool
 
 def loop_driving_call(model: SemanticModel, function: FunctionInfo) -> str | None:
     """`asyncio.run` or `run_until_complete` when the function drives a loop itself."""
+    for _, what in loop_driving_calls(model, function):
+        return what
+    return None
+
+
+def loop_driving_calls(model: SemanticModel, function: FunctionInfo) -> list[tuple[CallSite, str]]:
+    """The calls of `function` that drive a loop, with what each runs (`RUN` or
+    "run_until_complete")."""
+    found: list[tuple[CallSite, str]] = []
     for call in function.calls:
         func = call.node.func
         name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
         if name == "run_until_complete" and isinstance(func, ast.Attribute):
-            return "run_until_complete"
+            found.append((call, "run_until_complete"))
         # A bare name may be any alias (`from asyncio import run as go`); attributes must say run.
-        if (isinstance(func, ast.Name) or name == "run") and model.callee_name(call) == RUN:
-            return RUN
-    return None
+        elif (isinstance(func, ast.Name) or name == "run") and model.callee_name(call) == RUN:
+            found.append((call, RUN))
+    return found
+
+
+def _loop_paths(model: SemanticModel, function: FunctionInfo) -> tuple[tuple[Guard, ...], ...]:
+    return tuple(
+        guards(model, call.node, function) for call, _ in loop_driving_calls(model, function)
+    )
 
 
 def summarize_function(model: SemanticModel, function: FunctionInfo) -> FunctionSummary:
@@ -95,6 +112,8 @@ def summarize_function(model: SemanticModel, function: FunctionInfo) -> Function
         restores_loop_policy=restores_loop_policy(model, function),
         parameters=_parameter_names(function),
         flow=summary_facts(Flow(model), function),
+        constant_defaults=constant_defaults(function.node),
+        loop_paths=_loop_paths(model, function),
         **_await_facts(model, function),
     )
 

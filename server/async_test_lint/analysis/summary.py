@@ -113,6 +113,11 @@ class FunctionSummary:
     parameters: tuple[str, ...] = ()
     #: where the values of its parameters and of its object's attributes go (analysis/flow.py).
     flow: tuple[FlowFact, ...] = ()
+    #: the parameters whose default is a literal constant, with it (analysis/paths.py).
+    constant_defaults: tuple[tuple[str, object], ...] = ()
+    #: one entry per call that drives a loop (`drives_loop`): the flag guards on its path
+    #: (analysis/paths.py `Guard`); an empty entry is a call every run reaches.
+    loop_paths: tuple[tuple[tuple[str, str, str, object], ...], ...] = ()
 
 
 @dataclass(frozen=True)

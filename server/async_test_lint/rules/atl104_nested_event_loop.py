@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator, Mapping
-from types import MappingProxyType
 
 from ..analysis.branches import in_dead_branch, in_forked_child
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import GET_RUNNING_LOOP, RUN
+from ..analysis.paths import (
+    Known,
+    Lookup,
+    bound_arguments,
+    constant_defaults,
+    decide,
+    decide_any,
+    guards,
+    stored_constant,
+)
+from ..analysis.summary import FunctionSummary
 from ..context import Context
 from ..fixes.expressions import await_argument_instead
 from ..model import Diagnostic, Fix, Safety
@@ -43,7 +53,12 @@ class NestedEventLoop(Rule):
         "`run_in_executor`, which run them in another thread) are not reported, nor calls in "
         "the child branch of `os.fork()` (`if pid == 0:`; the child inherits no running loop), "
         "in a helper's `for _ in range(n)` loop that the caller passes `n=0`, or in a branch "
-        "that never runs (a module constant such as `_IS_SYNC = False` rules it out)."
+        "that never runs (a module constant such as `_IS_SYNC = False` rules it out). A helper "
+        "is followed on the path its caller selects: a loop call behind an early return or an "
+        "`if` on a flag parameter (`if not sync: return coro`) or on an attribute of the object "
+        "(`if self.run_async: return future`) counts only when the caller's argument, the "
+        "parameter's default or the value the object's constructor stored says the path runs; "
+        "when that cannot be told, nothing is reported."
     )
     why = (
         "A coroutine runs inside its event loop; starting a loop from there is refused: "
@@ -192,20 +207,64 @@ def _known_loop(context: Context, function: FunctionInfo, receiver: ast.expr) ->
 def _loop_driving_helper(
     context: Context, function: FunctionInfo, call: CallSite
 ) -> tuple[str, str] | None:
-    """(helper name, what it runs) when `call` calls a sync function that drives a loop."""
+    """(helper name, what it runs) when `call` calls a sync function that drives a loop on
+    the path the call selects (its arguments, the flags of the object it is called on)."""
     local = _local_callee(context, function, call)
     if local is not None:
         if local.is_async:
             return None
-        what = _local_drives_loop(context, local, 0, set())
+        what = _local_drives_loop(context, local, 0, set(), _arguments_of(call.node, local))
         return None if what is None else (_callee_text(call), what)
     summary = context.semantics.called_function(call)
     if summary is None or summary.is_async or summary.returns_awaitable or summary.runs_coroutines:
         return None
     if summary.drives_loop is None:
         return None
-    what = "asyncio.run()" if summary.drives_loop == RUN else f"{summary.drives_loop}()"
-    return _callee_text(call), what
+    if decide_any(summary.loop_paths or ((),), _summary_lookup(context, function, call, summary)):
+        what = "asyncio.run()" if summary.drives_loop == RUN else f"{summary.drives_loop}()"
+        return _callee_text(call), what
+    return None  # not on the path this call selects, or undecided: silent
+
+
+def _summary_lookup(
+    context: Context, function: FunctionInfo, call: CallSite, summary: FunctionSummary
+) -> Lookup:
+    """What `call` tells of the callee's parameters and of the attributes of its receiver."""
+    func = call.node.func
+    method = isinstance(func, ast.Attribute) and summary.parameters[:1] in (("self",), ("cls",))
+    arguments = bound_arguments(
+        call.node, summary.parameters, dict(summary.constant_defaults), skip_first=method
+    )
+    receiver = func.value if isinstance(func, ast.Attribute) and method else None
+
+    def lookup(kind: str, name: str) -> Known:
+        if kind == "param":
+            return arguments.get(name)
+        if receiver is None:
+            return None
+        return _receiver_attribute(context, function, call, receiver, name)
+
+    return lookup
+
+
+def _receiver_attribute(
+    context: Context, function: FunctionInfo, call: CallSite, receiver: ast.expr, name: str
+) -> Known:
+    """The constant every constructor call `receiver` may come from stores in `.name`."""
+    origins = context.flow.origins(receiver, call.scope, function)
+    if not origins:
+        return None
+    values: set[tuple[type, object]] = set()
+    for origin in origins:
+        if not isinstance(origin, ast.Call):
+            return None
+        name_of_class = context.model.qualified_name(origin.func, call.scope)
+        cls = None if name_of_class is None else context.semantics.find_class(name_of_class)
+        known = None if cls is None else stored_constant(origin, cls, name)
+        if known is None:
+            return None
+        values.add((type(known[0]), known[0]))
+    return (values.pop()[1],) if len(values) == 1 else None
 
 
 def _callee_text(call: CallSite) -> str:
@@ -272,22 +331,30 @@ def _local_drives_loop(
     helper: FunctionInfo,
     depth: int,
     seen: set[int],
-    known: Mapping[str, object] = MappingProxyType({}),
+    known: Mapping[str, Known],
 ) -> str | None:
-    """What `helper` (sync, in this file) runs in its own body, directly or through helpers.
+    """What `helper` (sync, in this file) runs in its own body, directly or through helpers,
+    on the path its caller selects.
 
-    `known` holds the constant arguments the caller passes: a call inside `for _ in range(n)`
-    with `n` passed as 0 never runs on this path.
+    `known` holds what the caller passes for each parameter (analysis/paths.py): a call behind
+    `if not sync: return` with `sync=False` passed, or inside `for _ in range(n)` with `n` passed
+    as 0, never runs on this path; one behind a flag the caller leaves unknown is not counted.
     """
     if depth > _MAX_HELPER_DEPTH or id(helper.node) in seen:
         return None
     seen.add(id(helper.node))
     if _checks_for_running_loop(context, helper, helper=True):
         return None  # it looks for a running loop first: written to be called from one
+
+    def lookup(kind: str, name: str) -> Known:
+        return known.get(name) if kind == "param" else None
+
     reached = [
         call
         for call in helper.calls
-        if call.scope is helper.scope and not _in_empty_loop(context, call.node, helper, known)
+        if call.scope is helper.scope
+        and not _in_empty_loop(context, call.node, helper, known)
+        and decide(guards(context.model, call.node, helper), lookup)
     ]
     for call in reached:
         what = _loop_driver(context, helper, call)
@@ -296,32 +363,25 @@ def _local_drives_loop(
     for call in reached:
         inner = _local_callee(context, helper, call)
         if inner is not None and not inner.is_async:
-            arguments = _constant_arguments(call.node, inner)
-            what = _local_drives_loop(context, inner, depth + 1, seen, arguments)
+            what = _local_drives_loop(
+                context, inner, depth + 1, seen, _arguments_of(call.node, inner)
+            )
             if what is not None:
                 return what
     return None
 
 
-def _constant_arguments(call: ast.Call, callee: FunctionInfo) -> dict[str, object]:
-    """Parameter name -> literal value, for the arguments of `call` that are literals."""
-    positional = [*callee.node.args.posonlyargs, *callee.node.args.args]
-    if callee.cls is not None and isinstance(call.func, ast.Attribute):
-        positional = positional[1:]  # `self.helper(...)`: the receiver is bound
-    found: dict[str, object] = {}
-    for parameter, argument in zip(positional, call.args):
-        if isinstance(argument, ast.Starred):
-            break
-        if isinstance(argument, ast.Constant):
-            found[parameter.arg] = argument.value
-    for keyword in call.keywords:
-        if keyword.arg is not None and isinstance(keyword.value, ast.Constant):
-            found[keyword.arg] = keyword.value.value
-    return found
+def _arguments_of(call: ast.Call, callee: FunctionInfo) -> dict[str, Known]:
+    """What `call` passes for each parameter of `callee` (`self.helper(...)`: receiver bound)."""
+    arguments = callee.node.args
+    parameters = [a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)]
+    bound = callee.cls is not None and isinstance(call.func, ast.Attribute)
+    defaults = dict(constant_defaults(callee.node))
+    return bound_arguments(call, parameters, defaults, skip_first=bound)
 
 
 def _in_empty_loop(
-    context: Context, node: ast.AST, helper: FunctionInfo, known: Mapping[str, object]
+    context: Context, node: ast.AST, helper: FunctionInfo, known: Mapping[str, Known]
 ) -> bool:
     """`node` is in the body of `for ... in range(n)` where `n` is known to be 0 or less."""
     child, parent = node, context.model.parent(node)
@@ -337,7 +397,7 @@ def _in_empty_loop(
 
 
 def _empty_range(
-    context: Context, iterable: ast.expr, helper: FunctionInfo, known: Mapping[str, object]
+    context: Context, iterable: ast.expr, helper: FunctionInfo, known: Mapping[str, Known]
 ) -> bool:
     if not (isinstance(iterable, ast.Call) and len(iterable.args) == 1 and not iterable.keywords):
         return False
@@ -348,7 +408,8 @@ def _empty_range(
         bindings = helper.scope.bindings.get(bound.id)
         if not bindings or len(bindings) != 1 or bindings[0].kind != "param":
             return False  # rebound in the body: the argument is not what the loop sees
-        value = known.get(bound.id)
+        passed = known.get(bound.id)
+        value = None if passed is None else passed[0]
     elif isinstance(bound, ast.Constant):
         value = bound.value
     else:
@@ -498,6 +559,71 @@ class ApiTestCase(unittest.IsolatedAsyncioTestCase):
 """,
         },
         note="A helper method of a base class in another file runs the loop.",
+    ),
+    Invalid(
+        """\
+import unittest
+
+from tests.jobs import Job
+
+
+async def compute():
+    return 1
+
+
+class JobTest(unittest.IsolatedAsyncioTestCase):
+    async def test_job(self):
+        job = Job(compute)
+        self.assertEqual(job.start(), 1)
+""",
+        line=13,
+        files={
+            "tests/jobs.py": """\
+import asyncio
+
+
+class Job:
+    def __init__(self, factory, run_async=False):
+        self.factory = factory
+        self.run_async = run_async
+        self.loop = asyncio.get_event_loop()
+
+    def start(self):
+        future = asyncio.ensure_future(self.factory(), loop=self.loop)
+        if self.run_async:
+            return future
+        return self.loop.run_until_complete(future)
+""",
+        },
+        note="The helper returns early only when `run_async` is set; this object keeps the "
+        "default `False`, so `start()` reaches `run_until_complete()`.",
+    ),
+    Invalid(
+        """\
+import asyncio
+
+import pytest
+
+
+def run(coro, sync=True):
+    if not sync:
+        return coro
+    return asyncio.run(coro)
+
+
+async def compute():
+    return 1
+
+
+@pytest.mark.asyncio
+async def test_compute():
+    assert run(compute(), sync=True) == 1
+    assert run(compute()) == 1
+""",
+        line=18,
+        count=2,
+        note="A flag parameter selects the path that runs the loop: passed `True`, and left "
+        "at its default `True`.",
     ),
 )
 
@@ -650,5 +776,99 @@ class PingTest(unittest.IsolatedAsyncioTestCase):
         self.assertTrue(ok)
 """,
         note="The async source of a generated suite: the `_IS_SYNC` branch never runs here.",
+    ),
+    Valid(
+        """\
+import unittest
+
+from tests.jobs import Job
+
+
+async def compute():
+    return 1
+
+
+class JobTest(unittest.IsolatedAsyncioTestCase):
+    async def test_job(self):
+        job = Job(compute, run_async=True)
+        self.assertEqual(await job.start(), 1)
+""",
+        files={
+            "tests/jobs.py": """\
+import asyncio
+
+
+class Job:
+    def __init__(self, factory, run_async=False):
+        self.factory = factory
+        self.run_async = run_async
+        self.loop = asyncio.get_event_loop()
+
+    def start(self):
+        future = asyncio.ensure_future(self.factory(), loop=self.loop)
+        if self.run_async:
+            return future
+        return self.loop.run_until_complete(future)
+""",
+        },
+        note="The helper returns the future early when the object was built with "
+        "`run_async=True`, as here: no loop is run on this path.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+import pytest
+
+
+def run(coro, sync=True):
+    if not sync:
+        return coro
+    return asyncio.run(coro)
+
+
+async def compute():
+    return 1
+
+
+@pytest.mark.asyncio
+async def test_compute():
+    assert await run(compute(), sync=False) == 1
+
+
+@pytest.mark.asyncio
+async def test_compute_positional(mode):
+    assert await run(compute(), False) == 1
+    assert await run(compute(), mode) == 1
+""",
+        note="A flag parameter the caller sets to `False` returns the coroutine before "
+        "`asyncio.run()`; a flag it passes from a variable cannot be decided: silent.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+
+async def fetch():
+    return 1
+
+
+class Client:
+    def __init__(self, blocking=True):
+        self.blocking = blocking
+        self.loop = asyncio.new_event_loop()
+
+    def get(self):
+        coro = fetch()
+        return self.loop.run_until_complete(coro) if self.blocking else coro
+
+
+class AsyncClient:
+    async def get(self):
+        client = Client(blocking=False)
+        return await client.get()
+""",
+        path="tests/clients.py",
+        note="A conditional expression on an attribute the constructor call sets to `False`.",
     ),
 )
