@@ -6,6 +6,7 @@ import ast
 from collections.abc import Mapping
 
 from .flow import Flow, summary_facts
+from .harness import summarize_fixtures
 from .model import (
     Binding,
     CallSite,
@@ -363,6 +364,7 @@ def summarize_module(model: SemanticModel, *, lazy: bool = False) -> ModuleSumma
         has_star_import=model.has_star_import,
         fixtures=fixtures,
         styles=DeferredMapping(lambda: _module_styles(model)) if lazy else _module_styles(model),
+        fixture_summaries=summarize_fixtures(model) if fixtures else (),
     )
 
 

@@ -137,6 +137,19 @@ class ClassSummary:
 
 
 @dataclass(frozen=True)
+class FixtureSummary:
+    """A pytest fixture (analysis/harness.py): what it is called, whether it is async, and which
+    fixtures it requests."""
+
+    name: str
+    is_async: bool
+    autouse: bool = False
+    requests: tuple[str, ...] = ()
+    #: the qualname of the class defining it; None at module level.
+    cls: str | None = None
+
+
+@dataclass(frozen=True)
 class ModuleSummary:
     name: str
     path: str
@@ -149,3 +162,5 @@ class ModuleSummary:
     fixtures: frozenset[str] = frozenset()
     #: loop-management styles used here ("isolated", "manual-loop", "pytest-asyncio", "anyio").
     styles: Mapping[str, int] = field(default_factory=dict)
+    #: the pytest fixtures defined here, with what they request (analysis/harness.py).
+    fixture_summaries: tuple[FixtureSummary, ...] = ()

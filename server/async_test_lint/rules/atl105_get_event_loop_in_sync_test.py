@@ -6,6 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ..analysis.coroutines import enclosing_statement
+from ..analysis.harness import runs_under_async_fixture
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope, decorator_name
 from ..analysis.names import NEW_EVENT_LOOP, SET_EVENT_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
@@ -51,7 +52,11 @@ class GetEventLoopInSyncTest(Rule):
         "reported: coroutines (a loop runs there), `IsolatedAsyncioTestCase` (its runner makes "
         "its loop current around sync tests too), a class or module that makes a loop current "
         "with `asyncio.set_event_loop(loop)`, tests that request a loop-setting fixture "
-        "(`event_loop`, `loop`, `io_loop`), and a loop handed to `run_until_complete()` in a "
+        "(`event_loop`, `loop`, `io_loop`), sync pytest tests and fixtures that depend on an "
+        "async fixture (directly, through other fixtures, `usefixtures`, or an autouse fixture "
+        "of the class, the module or any `conftest.py` up the tree: pytest-asyncio runs it on a "
+        "runner whose loop is current while they run), and a loop handed to "
+        "`run_until_complete()` in a "
         "plain TestCase (ATL102 reports that), and a probe in a `try` whose handler catches "
         "`RuntimeError` (or `Exception`) and swallows it: the code handles *no current event "
         "loop*."
@@ -353,7 +358,17 @@ def _pytest_function(context: Context, function: FunctionInfo) -> bool:
         argument.arg
         for argument in [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs]
     }
-    return not names & _LOOP_SETTING_FIXTURES
+    if names & _LOOP_SETTING_FIXTURES:
+        return False
+    # An async fixture it depends on (conftest autouse fixtures included) runs on
+    # pytest-asyncio's runner, whose loop is current while the test runs.
+    semantics = context.semantics
+    return (
+        runs_under_async_fixture(
+            context.model, function, semantics.summary.fixture_summaries, semantics.index
+        )
+        is None
+    )
 
 
 GetEventLoopInSyncTest.invalid = (
@@ -457,6 +472,37 @@ def test_time(loop_time):
         count=2,
         note="`import asyncio as aio`; the policy's `get_event_loop()` in a sync pytest fixture, "
         "and a sync pytest test: no automatic fix.",
+    ),
+    Invalid(
+        """\
+import asyncio
+
+
+def test_loop_time():
+    assert asyncio.get_event_loop().time() >= 0
+""",
+        line=5,
+        path="tests/unit/test_time.py",
+        files={
+            "tests/conftest.py": """\
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def settings(tmp_path):
+    yield tmp_path
+""",
+            "tests/other/conftest.py": """\
+import pytest
+
+
+@pytest.fixture(autouse=True)
+async def database():
+    yield object()
+""",
+        },
+        note="The autouse fixtures up this test's tree are all sync; the async one is in a "
+        "sibling folder's `conftest.py`, which does not apply here.",
     ),
     Invalid(
         """\
@@ -601,5 +647,87 @@ class LeakTest(unittest.TestCase):
 """,
         note="A probe for a current loop that handles *there is no current event loop* and "
         "closes what it finds (tornado's leak tests).",
+    ),
+    Valid(
+        """\
+import asyncio
+
+import pytest
+import pytest_asyncio
+
+
+@pytest_asyncio.fixture
+async def server():
+    yield "server"
+
+
+@pytest.fixture
+def clock(server):
+    return asyncio.get_event_loop().time()
+
+
+def test_clock(clock):
+    assert clock >= 0
+    assert not asyncio.get_event_loop().is_closed()
+""",
+        note="A sync fixture that requests an async pytest-asyncio fixture, and a sync test "
+        "through it: the fixture's runner loop is current while they run.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+
+def test_loop_is_current():
+    loop = asyncio.get_event_loop()
+    assert loop.is_running() is False
+""",
+        path="tests/unit/test_loop.py",
+        files={
+            "tests/conftest.py": """\
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def _database(db_pool):
+    yield db_pool
+""",
+            "conftest.py": """\
+import pytest
+
+
+@pytest.fixture
+async def db_pool():
+    yield object()
+""",
+        },
+        note="An autouse fixture of a `conftest.py` up the tree requests an async fixture of "
+        "the root `conftest.py`: every test below runs with the runner's loop current.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+import pytest
+
+pytestmark = pytest.mark.usefixtures("broker")
+
+
+@pytest.fixture(name="broker")
+async def _broker():
+    return "broker"
+
+
+class TestLoop:
+    def test_time(self):
+        assert asyncio.get_event_loop().time() >= 0
+
+
+@pytest.mark.usefixtures("broker")
+def test_time():
+    assert asyncio.get_event_loop().time() >= 0
+""",
+        note="`usefixtures` (module `pytestmark`, a decorator) naming an async fixture "
+        "registered under another name: the tests run with its loop current.",
     ),
 )
