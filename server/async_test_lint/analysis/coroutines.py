@@ -2,16 +2,22 @@
 
 - `is_test_module`: where these rules look (see its docstring).
 - `creates_coroutine`: a call that certainly creates a coroutine (never an async generator).
-- `lost_use`: how the value of an expression is lost without being awaited, or None when it may be
-  consumed (awaited later, returned, passed to a function we cannot see into, stored elsewhere).
+- `lost_coroutine`: how the awaitable a call makes is lost without being awaited, or None when it
+  may be consumed: a query on the value-flow layer (`flow.use_of` + `flow.reach`), judged use by
+  use (`judge`) against one list of awaitable consumers (`AWAITABLE_CONSUMERS`,
+  `AWAITABLE_CONSUMER_METHODS`) and of calls that only inspect a value (`LOSING_BUILTINS`,
+  `self.assert*`, a mock's `assert_*`).
 - `raises_context`: the `self.assertRaises(...)`/`pytest.raises(...)` a statement runs under.
 """
 
 from __future__ import annotations
 
 import ast
+import enum
+from dataclasses import dataclass
 from unittest.mock import AsyncMock
 
+from .flow import ITEM, Reached, Role, Use
 from .model import CallSite, FunctionInfo, SemanticModel
 from .names import ASYNC_MOCK, PATCH, is_test_path
 from .semantics import ClassKind, Semantics
@@ -24,35 +30,6 @@ UNITTEST_LIKE = frozenset(
         ClassKind.ISOLATED,
         ClassKind.ASYNC_FRAMEWORK,
         ClassKind.CUSTOM_RUNNER,
-    }
-)
-
-#: `self.assert*` methods that only look at their arguments: a coroutine passed in is lost.
-VALUE_ASSERTIONS = frozenset(
-    {
-        "assertTrue",
-        "assertFalse",
-        "assertIsNone",
-        "assertIsNotNone",
-        "assertEqual",
-        "assertEquals",
-        "assertNotEqual",
-        "assertIs",
-        "assertIsNot",
-        "assertIn",
-        "assertNotIn",
-        "assertGreater",
-        "assertGreaterEqual",
-        "assertLess",
-        "assertLessEqual",
-        "assertCountEqual",
-        "assertListEqual",
-        "assertTupleEqual",
-        "assertDictEqual",
-        "assertSetEqual",
-        "assertSequenceEqual",
-        "assertAlmostEqual",
-        "assertNotAlmostEqual",
     }
 )
 
@@ -75,7 +52,6 @@ LOSING_BUILTINS = frozenset(
 
 RAISES_METHODS = frozenset({"assertRaises", "assertRaisesRegex"})
 PYTEST_RAISES = "pytest.raises"
-_MAX_DEPTH = 4
 
 
 def is_test_module(model: SemanticModel, semantics: Semantics) -> bool:
@@ -108,13 +84,86 @@ def creates_coroutine(model: SemanticModel, semantics: Semantics, call: CallSite
     return name not in _replaced_names(model)
 
 
+def creates_awaitable(model: SemanticModel, semantics: Semantics, call: CallSite) -> bool:
+    """A call that certainly makes a coroutine, or a future that must be awaited (`gather`)."""
+    return makes_future(model, call) or creates_coroutine(model, semantics, call)
+
+
+def makes_future(model: SemanticModel, call: CallSite) -> bool:
+    """`asyncio.gather(...)`: an awaitable that is not a coroutine."""
+    func = call.node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name in ("gather", *_aliases(model, AWAITABLE_FACTORIES)) and (
+        model.callee_name(call) in AWAITABLE_FACTORIES
+    )
+
+
+def _aliases(model: SemanticModel, names: frozenset[str]) -> set[str]:
+    """Local names bound at module level to one of `names` (`from asyncio import gather as g`)."""
+    return {
+        local
+        for local, bindings in model.module_scope.bindings.items()
+        if any(binding.qualified_name in names for binding in bindings)
+    }
+
+
+def returns_coroutine(model: SemanticModel, semantics: Semantics, function: FunctionInfo) -> bool:
+    """A sync function of this module that returns a coroutine it makes (`def request(self):
+    return self.client.get(...)`), found by following each call's value to a `return`."""
+    if function.is_async:
+        return False
+    key = f"returns-coroutine:{id(function.node)}"
+    cached = model.cache.get(key)
+    if cached is None:
+        model.cache[key] = False  # a recursive helper: not while it is being decided
+        cached = model.cache[key] = any(
+            _returned_by(semantics, call, function) and creates_awaitable(model, semantics, call)
+            for call in function.calls
+            if not call.awaited and call.scope is function.scope
+        )
+    return bool(cached)
+
+
+def _returned_by(semantics: Semantics, call: CallSite, function: FunctionInfo) -> bool:
+    start = semantics.flow.use_of(call.node)
+    if start is None:
+        return False
+    return any(
+        reached.use.role is Role.RETURNED and not reached.steps and reached.use.function is function
+        for reached in semantics.flow.reach(start, limit=3)
+    )
+
+
+def _local_callee(
+    model: SemanticModel, semantics: Semantics, call: CallSite
+) -> FunctionInfo | None:
+    """The function of this module `call` calls: `helper()` or `self.helper()`."""
+    func = call.node.func
+    if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name):
+        method = call.function.enclosing_method() if call.function is not None else None
+        if method is not None and method.cls is not None and method.receiver == func.value.id:
+            return method.cls.methods.get(func.attr)
+        return None
+    if not isinstance(func, ast.Name):
+        return None
+    binding = model.resolve_binding(func.id, call.scope)
+    return binding.function if binding is not None else None
+
+
 def _calls_coroutine_function(
     model: SemanticModel, semantics: Semantics, call: CallSite, with_async_mocks: bool
 ) -> bool:
     func = call.node.func
     called = semantics.called_function(call)
     if called is not None:
-        return (called.is_async and not called.is_async_generator) or called.returns_awaitable
+        if (called.is_async and not called.is_async_generator) or called.returns_awaitable:
+            return True
+        helper = _local_callee(model, semantics, call)
+        return (
+            helper is not None
+            and decorators_are_neutral(model, helper)
+            and returns_coroutine(model, semantics, helper)
+        )
     if isinstance(func, ast.Attribute):
         return with_async_mocks and _async_mock_child(model, semantics, func, call)
     if isinstance(func, ast.Name):
@@ -260,76 +309,274 @@ def self_method_call(
     return func.attr if receiver is not None and func.value.id == receiver else None
 
 
-def lost_use(
-    model: SemanticModel,
-    semantics: Semantics,
-    node: ast.expr,
-    function: FunctionInfo,
-    depth: int = 0,
-) -> str | None:
-    """How the value of `node` is lost unawaited ("discarded", "passed to len()", ...), or None
-    when it may be consumed."""
-    if depth > _MAX_DEPTH:
+# -- where a coroutine goes (queries on the value-flow layer) ------------------------------------
+
+#: Callables that take an awaitable and await it, schedule it or hand it to a loop: a coroutine
+#: passed to one of them is consumed. Resolved by qualified name.
+AWAITABLE_CONSUMERS = frozenset(
+    {
+        "asyncio.gather",
+        "asyncio.wait",
+        "asyncio.wait_for",
+        "asyncio.shield",
+        "asyncio.as_completed",
+        "asyncio.create_task",
+        "asyncio.ensure_future",
+        "asyncio.run",
+        "asyncio.run_coroutine_threadsafe",
+        "asyncio.Task",
+        "asyncio.tasks.Task",
+        "asyncio.timeout",
+        "anyio.run",
+        "trio.run",
+        "asgiref.sync.async_to_sync",
+    }
+)
+
+#: Methods that consume an awaitable whatever their receiver's class (a loop, a task group, a
+#: test case, an executor of the project): `loop.run_until_complete(coro)`, `tg.create_task(coro)`.
+AWAITABLE_CONSUMER_METHODS = frozenset(
+    {
+        "run_until_complete",
+        "create_task",
+        "ensure_future",
+        "run_coroutine_threadsafe",
+        "addAsyncCleanup",
+        "enterAsyncContext",
+        "start_soon",
+        "spawn",
+        "run_sync",
+    }
+)
+
+#: Calls that make an awaitable which is not a coroutine but must be awaited all the same.
+AWAITABLE_FACTORIES = frozenset({"asyncio.gather"})
+
+#: `self.assert*` methods that take a callable (or a block): they are not value assertions.
+CALLABLE_ASSERTIONS = frozenset(
+    {
+        "assertRaises",
+        "assertRaisesRegex",
+        "assertWarns",
+        "assertWarnsRegex",
+        "assertLogs",
+        "assertNoLogs",
+    }
+)
+
+
+class Verdict(enum.Enum):
+    CONSUMED = "consumed"  # awaited, scheduled, returned to a caller, driven by hand
+    UNKNOWN = "unknown"  # it goes where this analysis cannot see: stay silent
+    TRANSFER = "transfer"  # the value moves on (store, argument into a known parameter)
+    LOST = "lost"  # inspected or dropped: the coroutine is never awaited there
+
+
+@dataclass(frozen=True)
+class Judgement:
+    verdict: Verdict
+    how: str = ""  # LOST: "discarded", "passed to self.assertTrue()", ...
+
+
+def lost_coroutine(model: SemanticModel, semantics: Semantics, node: ast.expr) -> str | None:
+    """How the awaitable made by `node` (a call) is lost without being awaited, or None when it
+    may be consumed somewhere (or its way cannot be followed).
+
+    Asks the flow layer: `use_of(node)` then `reach(...)` through locals, attributes, containers
+    and parameters of known callees. The value is lost when every use it reaches inspects or
+    drops it and none awaits, schedules, returns or hands it where the analysis cannot see.
+    """
+    flow = semantics.flow
+    start = flow.use_of(node)
+    if start is None:
         return None
-    parent = model.parent(node)
-    if isinstance(parent, ast.Expr):
-        return "discarded"
-    if isinstance(parent, (ast.If, ast.While, ast.IfExp)) and parent.test is node:
-        return "tested for truth"
-    if isinstance(parent, ast.Assert) and parent.test is node:
+    losses: list[tuple[Reached, str]] = []
+    inspected: list[Use] = []
+    for reached in flow.reach(start):
+        judgement = judge(model, semantics, reached)
+        if judgement.verdict in (Verdict.CONSUMED, Verdict.UNKNOWN):
+            return None
+        if judgement.verdict is Verdict.LOST:
+            losses.append((reached, judgement.how))
+        elif reached.use.role is Role.STORED and ITEM in reached.use.target_steps:
+            if not _container_uses_lose(model, semantics, reached.use):
+                return None
+            inspected.append(reached.use)
+    if losses:
+        return _describe_path(*losses[0])
+    if inspected and inspected[0].target is not None:
+        return f"stored in `{inspected[0].target.describe()}`, never awaited"
+    if start.role is Role.STORED and start.target is not None:
+        return _never_used(start)
+    return None
+
+
+def judge(model: SemanticModel, semantics: Semantics, reached: Reached) -> Judgement:
+    """What one use a coroutine reaches does with it."""
+    use = reached.use
+    if reached.steps:
+        # `coro.send(None)`, `coro.close()`: driven or closed by hand.
+        return Judgement(Verdict.UNKNOWN)
+    role = use.role
+    if role in (Role.AWAITED, Role.RETURNED, Role.YIELDED):
+        return Judgement(Verdict.CONSUMED)
+    if role is Role.STORED:
+        return Judgement(Verdict.TRANSFER)
+    if role is Role.DISCARDED:
+        return Judgement(Verdict.LOST, "discarded")
+    if role is Role.ITERATED:
+        return Judgement(Verdict.LOST, "iterated")
+    if role is Role.TESTED:
+        return Judgement(Verdict.LOST, _tested_how(model, use.node))
+    if role is Role.ARGUMENT:
+        return _judge_argument(model, semantics, use)
+    if role is Role.OTHER and _starred_consumer(model, use) is not None:
+        return Judgement(Verdict.CONSUMED)
+    return Judgement(Verdict.UNKNOWN)
+
+
+def _judge_argument(model: SemanticModel, semantics: Semantics, use: Use) -> Judgement:
+    if is_awaitable_consumer(use.callee, use.call):
+        return Judgement(Verdict.CONSUMED)
+    losing = losing_callee(semantics, use)
+    if losing is not None:
+        return Judgement(Verdict.LOST, f"passed to {losing}")
+    if semantics.flow.parameter_of(use) is not None:
+        return Judgement(Verdict.TRANSFER)
+    return Judgement(Verdict.UNKNOWN)
+
+
+def is_awaitable_consumer(callee: str | None, call: ast.Call | None) -> bool:
+    """Whether a call with this callee (qualified name, or `self.<name>`) consumes an awaitable
+    passed to it."""
+    if callee is not None and callee in AWAITABLE_CONSUMERS:
+        return True
+    method = None
+    if call is not None and isinstance(call.func, ast.Attribute):
+        method = call.func.attr
+    elif callee is not None and "." in callee:
+        method = callee.rpartition(".")[2]
+    return method in AWAITABLE_CONSUMER_METHODS
+
+
+def losing_callee(semantics: Semantics, use: Use) -> str | None:
+    """`self.assertTrue()` / `len()` / `m.assert_called_with()` when the call only looks at the
+    value passed to it, else None."""
+    callee = use.callee
+    if callee in LOSING_BUILTINS:
+        return f"{callee.rpartition('.')[2]}()"
+    if callee is not None and callee.startswith("self.assert"):
+        name = callee[5:]
+        if name in CALLABLE_ASSERTIONS:
+            return None
+        function = use.function
+        if function is not None and unittest_receiver(semantics, function) is None:
+            return None
+        return f"self.{name}()"
+    call = use.call
+    if (
+        call is not None
+        and isinstance(call.func, ast.Attribute)
+        and call.func.attr.startswith("assert_")  # a mock's own assertion methods
+    ):
+        return f"{semantics.model.source_of(call.func)}()"
+    return None
+
+
+def _starred_consumer(model: SemanticModel, use: Use) -> ast.Call | None:
+    """`gather(*coros)`: the call a `*value` argument is unpacked into, when it consumes."""
+    node = use.node
+    parent = model.parent(node) if node is not None else None
+    if not isinstance(parent, ast.Starred):
+        return None
+    call = model.parent(parent)
+    if not isinstance(call, ast.Call) or use.function is None:
+        return None
+    callee = model.qualified_name(call.func, use.function.scope)
+    return call if is_awaitable_consumer(callee, call) else None
+
+
+def _container_uses_lose(model: SemanticModel, semantics: Semantics, store: Use) -> bool:
+    """The value is stored as an element (`coros = [fetch(i) for i in ids]`): every use of the
+    container as a whole must only inspect it (`len(coros)`, `for c in coros`, `assert coros`)
+    or unpack it into a consumer (checked by the caller through `judge`); anything else (passed
+    on, stored, returned) may consume the elements."""
+    target = store.target
+    under = store.target_steps
+    if target is None:
+        return False
+    for use in semantics.flow.uses(target):
+        if len(use.steps) >= len(under) or use.steps != under[: len(use.steps)]:
+            continue  # a use of the element itself, or of another value
+        if use.role in (Role.ITERATED, Role.TESTED, Role.DISCARDED):
+            continue  # iteration binds each element, followed by `reach`
+        if use.role is Role.ARGUMENT and _inspects_container(semantics, use):
+            continue
+        return False  # passed on, stored, returned, unpacked into a call: it may be consumed
+    return True
+
+
+def _inspects_container(semantics: Semantics, use: Use) -> bool:
+    """`len(coros)`, `self.assertEqual(coros, ...)`: looks at a container, keeps no element
+    (`list(coros)` copies the elements on, so it is not one of these)."""
+    if use.callee in ("builtins.len", "builtins.bool"):
+        return True
+    return use.callee not in LOSING_BUILTINS and losing_callee(semantics, use) is not None
+
+
+def _tested_how(model: SemanticModel, node: ast.expr | None) -> str:
+    current: ast.AST | None = node
+    parent = model.parent(current) if current is not None else None
+    while isinstance(parent, ast.BoolOp):
+        current, parent = parent, model.parent(parent)
+    if isinstance(parent, ast.Assert):
         return "asserted on"
     if isinstance(parent, ast.Compare):
         return "compared"
     if isinstance(parent, ast.UnaryOp) and isinstance(parent.op, ast.Not):
         return "negated"
-    if isinstance(parent, ast.BoolOp):
-        return lost_use(model, semantics, parent, function, depth + 1)
-    if isinstance(parent, ast.For) and parent.iter is node:
-        return "iterated"
-    if isinstance(parent, ast.Call) and any(argument is node for argument in parent.args):
-        assertion = self_method_call(semantics, parent, function)
-        if assertion in VALUE_ASSERTIONS:
-            return f"passed to self.{assertion}()"
-        if isinstance(parent.func, ast.Name):
-            name = model.qualified_name(parent.func, function.scope)
-            if name in LOSING_BUILTINS:
-                return f"passed to {parent.func.id}()"
-        return None
-    if isinstance(parent, (ast.Assign, ast.AnnAssign)) and parent.value is node:
-        targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-        if len(targets) == 1 and isinstance(targets[0], ast.Name):
-            return _lost_local(model, semantics, targets[0].id, function, depth)
-    return None
+    return "tested for truth"
 
 
-def _lost_local(
-    model: SemanticModel, semantics: Semantics, name: str, function: FunctionInfo, depth: int
-) -> str | None:
-    """`name` holds the value; it is lost when every use of the local loses it."""
-    scope = function.scope
-    if name in scope.globals or name in scope.nonlocals or len(scope.bindings.get(name, ())) != 1:
+def _describe_path(reached: Reached, how: str) -> str:
+    stores = [use for use in reached.path if use.role is Role.STORED and use.target is not None]
+    passes = [use for use in reached.path if use.role is Role.ARGUMENT]
+    if not reached.path:
+        return how
+    if passes:
+        first = passes[0]
+        callee = (first.callee or "a function").replace("self.", "")
+        return f"passed to {callee.rpartition('.')[2]}(), which {_third_person(how)}"
+    if stores and reached.use.place.kind == "local" and len(stores) == 1:
+        return f"stored in `{stores[0].target.name}`, only inspected"  # type: ignore[union-attr]
+    if stores:
+        target = stores[-1].target
+        assert target is not None
+        holder = f"self.{target.name}" if target.kind == "attr" else target.name
+        return f"stored in `{holder}`, then {how}"
+    return how
+
+
+def _third_person(how: str) -> str:
+    """`discarded` -> `discards it`: what a callee does with the value, for messages."""
+    if how.startswith("passed to "):
+        return "passes it to " + how[len("passed to ") :]
+    verbs = {
+        "discarded": "discards it",
+        "iterated": "iterates it",
+        "compared": "compares it",
+        "negated": "negates it",
+        "asserted on": "asserts on it",
+        "tested for truth": "tests it",
+    }
+    return verbs.get(how, how)
+
+
+def _never_used(start: Use) -> str | None:
+    target = start.target
+    if target is None or target.kind != "local" or start.target_steps:
         return None
-    uses: list[ast.Name] = []
-    stack: list[ast.AST] = list(function.node.body)
-    while stack:
-        current = stack.pop()
-        if isinstance(current, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            if any(isinstance(inner, ast.Name) and inner.id == name for inner in ast.walk(current)):
-                return None  # used by a nested scope: it may be awaited there
-            continue
-        if (
-            isinstance(current, ast.Name)
-            and current.id == name
-            and not isinstance(current.ctx, ast.Store)
-        ):
-            uses.append(current)
-        stack.extend(ast.iter_child_nodes(current))
-    for use in uses:
-        if isinstance(use.ctx, ast.Del):
-            continue
-        if lost_use(model, semantics, use, function, depth + 1) is None:
-            return None
-    return f"stored in `{name}`" + (", never used" if not uses else ", only inspected")
+    return f"stored in `{target.name}`, never used"
 
 
 def raises_context(

@@ -55,6 +55,8 @@ class AssertRaisesAsyncCallable(Rule):
         "see ATL101/ATL201); the same rewrite then applies."
     )
     fix_safety = Safety.SAFE
+    #: the coordinated fix of a sync test (convert the class, `async def`, await) is unsafe.
+    other_fix_safeties = (Safety.UNSAFE,)
 
     def check(self, context: Context) -> Iterator[Diagnostic]:
         model, semantics = context.model, context.semantics
