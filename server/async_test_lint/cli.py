@@ -8,8 +8,8 @@ the `full` and `concise` formats, so JSON, SARIF, GitLab and JUnit stay parseabl
 warnings go to stderr, one line each, starting with `error:` / `warning:`. The default format is
 `full` (source lines, carets, fix safety) when stdout is a terminal and `concise` (one line per
 finding; `text` is its old name) otherwise; colour only on a terminal, or as NO_COLOR/FORCE_COLOR
-say. A file that cannot be read or decoded is such an error
-line (`error: cannot decode x.py: ...`); the other files are still checked.
+say. A file that cannot be read or decoded is such an error line (`error: cannot decode x.py:
+...`); the other files are still checked.
 
 `check -` / `--stdin-filename PATH` checks standard input; with `--fix` the fixed code goes to
 stdout and the remaining diagnostics to stderr. See docs/cli.md for every option.
@@ -65,6 +65,8 @@ if TYPE_CHECKING:
     from .workspace import FileOutcome
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+#: the formats `--statistics` can print in (a table, or JSON).
+STATISTICS_FORMATS = ("full", "concise", "json")
 
 
 class UsageError(Exception):
@@ -248,9 +250,6 @@ def output_format(requested: str | None, out: TextIO) -> str:
         return "concise" if requested == "text" else requested
     isatty = getattr(out, "isatty", None)
     return "full" if isatty is not None and isatty() else "concise"
-
-
-STATISTICS_FORMATS = ("full", "concise", "json")
 
 
 def _stdin_filename(args: argparse.Namespace) -> Path | None:

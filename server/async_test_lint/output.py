@@ -651,7 +651,7 @@ def render_gitlab(reports: Sequence[Report], cwd: Path, project_dir: Path | None
 # -- JUnit XML ---------------------------------------------------------------------------------
 
 
-def render_junit(reports: Sequence[Report], checked: int | None = None) -> str:
+def render_junit(reports: Sequence[Report]) -> str:
     """One `testsuite` per file with findings, one failed `testcase` per finding (as ruff does);
     no finding gives one passing test case, so a CI test report shows the run happened."""
     by_path: dict[str, list[Report]] = {}
