@@ -84,13 +84,15 @@ class Use:
     role: Role
     #: the maximal expression of the chain (`self.store.session.get(x)`); None for a use read
     #: from the summary of another file.
-    node: ast.expr | None
-    function: FunctionInfo | None
+    node: ast.expr | None = field(repr=False)
+    function: FunctionInfo | None = field(repr=False)
     #: the key of the function the use is in (`app.repo.Repo.save`).
     where: str
-    #: on the function's unconditional path (no `if`, loop, `except` or short-circuit above it,
-    #: and no earlier `return` that may leave first).
+    #: on the function's unconditional path: no `if`, loop, `except` or short-circuit above it.
     always: bool = True
+    #: a statement before it in the function body may `return` or `raise` first (`if
+    #: self.run_async: return fut` before `loop.run_until_complete(fut)`).
+    after_exit: bool = False
     #: inside a `try` whose handlers catch `Exception`, `BaseException`, `TypeError` or all.
     swallowed: bool = False
     #: STORED: the place the value goes into, and the steps under it (`("[]",)` for an element
@@ -99,7 +101,7 @@ class Use:
     target_steps: Steps = ()
     #: ARGUMENT: the call (None in a summary), the position or keyword of the value in it, and
     #: the qualified name of the callee when known ("self.<name>" for a method on `self`).
-    call: ast.Call | None = None
+    call: ast.Call | None = field(default=None, repr=False)
     argument: Argument = None
     callee: str | None = None
 
@@ -111,6 +113,12 @@ class Use:
 
     @property
     def method(self) -> str:
+        """The name of the function the use is in."""
+        return self.where.rpartition(".")[2]
+
+    @property
+    def where_label(self) -> str:
+        """`Repo.save` for messages."""
         return _last(self.where)
 
 
@@ -368,35 +376,72 @@ class Flow:
     def reach(self, start: Use, limit: int = MAX_DEPTH) -> Iterator[Reached]:
         """Every use the value at `start` flows to, through stores (into locals, attributes and
         containers), arguments, returns and the attributes of objects it is stored on, in this
-        module and in the summaries of others. `start` itself comes first."""
+        module and in the summaries of others. `start` itself comes first. A value stored inside
+        another (`db.fetch = m`, `handlers = [m]`) travels with its holder when the holder is
+        stored or passed on."""
         seen: set[tuple[Place, Steps]] = set()
-        queue: list[Reached] = [Reached(start, (), (), start.always)]
+        # (reached, pending): with `pending` steps, the use holds the value that many steps down.
+        queue: list[tuple[Reached, Steps]] = [(Reached(start, (), (), start.always), ())]
         while queue:
-            reached = queue.pop(0)
-            yield reached
+            reached, pending = queue.pop(0)
+            if not pending:
+                yield reached
             if len(reached.path) >= limit:
                 continue
+            path = (*reached.path, reached.use)
+            always = reached.always and reached.use.always
             for place, under in self.transfer_targets(reached.use):
+                under = (*under, *pending)
                 if (place, under) in seen:
                     continue
                 seen.add((place, under))
-                path = (*reached.path, reached.use)
-                always = reached.always and reached.use.always
                 for later in self.uses(place):
                     if later is reached.use:
                         continue
                     relative = _relative(later.steps, under)
                     if relative is not None:
-                        queue.append(Reached(later, relative, path, always and later.always))
+                        queue.append((Reached(later, relative, path, always and later.always), ()))
+                    elif under[: len(later.steps)] == later.steps and later.role in _TRANSFERS:
+                        held = Reached(later, (), path, always and later.always)
+                        queue.append((held, under[len(later.steps) :]))
+                if place.kind == "attr" and not under:
+                    queue.extend((item, ()) for item in self._through_holder(place, path, always))
+
+    def _through_holder(
+        self, place: Place, path: tuple[Use, ...], always: bool
+    ) -> Iterator[Reached]:
+        """A value a constructor stored in `self.<name>` is also reached through the object the
+        test holds: `w = Wrapper(stream=m)` then `w.stream.next = AsyncMock()` configures `m`."""
+        constructor = next(
+            (
+                use
+                for use in reversed(path)
+                if use.role is Role.ARGUMENT
+                and use.call is not None
+                and (self.parameter_of(use) or Place("", "", "")).owner.startswith(
+                    place.owner + "."
+                )
+            ),
+            None,
+        )
+        if constructor is None or constructor.call is None:
+            return
+        made = self.use_of(constructor.call)
+        if made is None:
+            return
+        for holder in self.reach(made, limit=2):
+            if holder.steps[:1] == (place.name,) and holder.use.node is not None:
+                yield Reached(holder.use, holder.steps[1:], path, always and holder.always)
 
     def transfer_targets(self, use: Use) -> Iterator[tuple[Place, Steps]]:
         """Where the value at a transfer use goes: (place, steps under it)."""
         if use.role is Role.STORED and use.target is not None:
-            yield use.target, use.target_steps
-            if use.target_steps and _is_attribute_step(use.target_steps[0]):
+            steps = protocol_steps(use.target_steps)
+            yield use.target, steps
+            if steps and _is_attribute_step(steps[0]):
                 # `svc.repo = value` where `svc = Service()`: an attribute of Service objects.
                 for key in self.instance_classes(use.target) or ():
-                    yield Place("attr", key, use.target_steps[0]), use.target_steps[1:]
+                    yield Place("attr", key, steps[0]), steps[1:]
         elif use.role is Role.ARGUMENT:
             parameter = self.parameter_of(use)
             if parameter is not None:
@@ -588,6 +633,35 @@ def spell(root: str, steps: Sequence[str]) -> str:
     return text
 
 
+#: How a mock's configuration spells the steps code takes: `m.get.return_value = v` sets what
+#: `m.get()` gives; `m.__aenter__.return_value = v` what `async with m as x` binds.
+_PROTOCOL_NAMES: tuple[tuple[Steps, str], ...] = (
+    (("__aenter__", "return_value"), AENTER),
+    (("__enter__", "return_value"), ENTER),
+    (("__getitem__", "return_value"), ITEM),
+    (("return_value",), CALL),
+)
+
+
+def protocol_steps(names: Steps) -> Steps:
+    """Flow steps for attribute names set on a mock: `("get", "return_value")` -> `("get",
+    "()")`."""
+    if "return_value" not in names:
+        return names
+    steps: list[str] = []
+    index = 0
+    while index < len(names):
+        for spelled, step in _PROTOCOL_NAMES:
+            if names[index : index + len(spelled)] == spelled:
+                steps.append(step)
+                index += len(spelled)
+                break
+        else:
+            steps.append(names[index])
+            index += 1
+    return tuple(steps)
+
+
 def _relative(steps: Steps, under: Steps) -> Steps | None:
     """The steps of a use relative to a value stored `under` its place (None: another value)."""
     return steps[len(under) :] if steps[: len(under)] == under else None
@@ -642,13 +716,35 @@ _BRANCHING: tuple[type[ast.AST], ...] = (
     ast.GeneratorExp,
     *(getattr(ast, name) for name in ("match_case",) if hasattr(ast, name)),
 )
+_TRANSFERS = frozenset({Role.STORED, Role.ARGUMENT, Role.RETURNED})
 _CHAINS = (ast.Attribute, ast.Call, ast.Subscript, ast.Name)
 _CONTAINERS = (ast.List, ast.Tuple, ast.Set, ast.Dict, ast.Starred)
 _COMPREHENSIONS = (ast.ListComp, ast.SetComp, ast.GeneratorExp, ast.DictComp)
 _BROAD_EXCEPTIONS = frozenset(
     {"builtins.Exception", "builtins.BaseException", "builtins.TypeError"}
 )
-_EXITS = (ast.Return, ast.Raise, ast.Continue, ast.Break)
+_EXITS = (ast.Return, ast.Raise)
+
+
+def _may_exit_before(body: list[ast.stmt]) -> int:
+    """The line after which a statement of the body may leave it first (a `return` or
+    `raise` at any depth outside nested functions); a large number when none may."""
+    for statement in body:
+        if _may_exit(statement):
+            return getattr(statement, "end_lineno", None) or statement.lineno
+    return 1 << 30
+
+
+def _may_exit(statement: ast.stmt) -> bool:
+    stack: list[ast.AST] = [statement]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, _EXITS):
+            return True
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
+            continue
+        stack.extend(ast.iter_child_nodes(node))
+    return False
 
 
 class _Walker:
@@ -673,17 +769,16 @@ class _Walker:
             self.facts.opaque.add(Place("param", self.flow.function_key(function), argument.arg))
 
     def _walk(self, body: list[ast.stmt], scope: Scope, function: FunctionInfo | None) -> None:
+        exits = _may_exit_before(body)
         # (node, always, swallowed)
         stack: list[tuple[ast.AST, bool, bool]] = [(s, True, False) for s in reversed(body)]
-        exited = False
         while stack:
             node, always, swallowed = stack.pop()
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)):
                 self._opaque_binding(node, scope, function)
                 continue  # their bodies are walked as functions of their own
-            always = always and not exited
             if isinstance(node, _CHAINS) and self._is_maximal(node):
-                self._record(node, scope, function, always, swallowed)
+                self._record(node, scope, function, always, swallowed, exits)
             elif isinstance(node, ast.Assign) and chain(node.value)[0] is None:
                 self._opaque_targets(node.targets, scope, function, node.value)
             elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
@@ -692,10 +787,6 @@ class _Walker:
             elif isinstance(node, (ast.AugAssign, ast.ExceptHandler, ast.Import, ast.ImportFrom)):
                 self._opaque_binding(node, scope, function)
             self._push_children(node, always, swallowed, stack)
-            if isinstance(node, _EXITS) and self.model.parent(node) is (
-                function.node if function is not None else self.model.tree
-            ):
-                exited = True
 
     def _push_children(
         self, node: ast.AST, always: bool, swallowed: bool, stack: list[tuple[ast.AST, bool, bool]]
@@ -749,6 +840,7 @@ class _Walker:
         function: FunctionInfo | None,
         always: bool,
         swallowed: bool,
+        exits: int,
     ) -> None:
         root, steps = chain(node)
         if root is None:
@@ -758,7 +850,8 @@ class _Walker:
             return
         place, rest = located
         where = self.flow.function_key(function) if function is not None else self.model.module_name
-        base = _UseBase(place, rest, node, function, where, always, swallowed)
+        after_exit = node.lineno > exits
+        base = _UseBase(place, rest, node, function, where, always, swallowed, after_exit)
         for use in self._roles(base, scope):
             self.facts.add(use)
 
@@ -953,6 +1046,7 @@ class _UseBase:
     where: str
     always: bool
     swallowed: bool
+    after_exit: bool
 
     def make(self, role: Role, **changes: object) -> Use:
         fields: dict[str, object] = {
@@ -964,6 +1058,7 @@ class _UseBase:
             "where": self.where,
             "always": self.always,
             "swallowed": self.swallowed,
+            "after_exit": self.after_exit,
         }
         fields.update(changes)
         return Use(**fields)  # type: ignore[arg-type]
