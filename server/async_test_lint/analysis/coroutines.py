@@ -286,6 +286,65 @@ def callable_creates_coroutine(
     return creates_coroutine(model, semantics, fake)
 
 
+PARTIAL = "functools.partial"
+
+
+@dataclass(frozen=True)
+class AsyncCallable:
+    """A callable whose call makes a coroutine, taken apart: `func` called with the `args` and
+    `keywords` a `functools.partial` binds first; `call` is the body of a `lambda: fetch(x)`."""
+
+    func: ast.expr
+    args: tuple[ast.expr, ...] = ()
+    keywords: tuple[ast.keyword, ...] = ()
+    call: ast.Call | None = None
+
+
+def async_callable(
+    model: SemanticModel, semantics: Semantics, expr: ast.expr, site: CallSite, depth: int = 0
+) -> AsyncCallable | None:
+    """`fetch`, `self.repo.get`, `functools.partial(fetch, 1)` (also through a local bound
+    once to it), `lambda: fetch(1)`: a callable that certainly makes a coroutine, or None."""
+    if depth > 3:
+        return None
+    scope = site.scope
+    if isinstance(expr, ast.Call) and model.qualified_name(expr.func, scope) == PARTIAL:
+        if not expr.args or any(isinstance(a, ast.Starred) for a in expr.args):
+            return None
+        if any(keyword.arg is None for keyword in expr.keywords):
+            return None
+        inner = async_callable(model, semantics, expr.args[0], site, depth + 1)
+        if inner is None or inner.call is not None:
+            return None
+        return AsyncCallable(
+            inner.func, (*inner.args, *expr.args[1:]), (*inner.keywords, *expr.keywords)
+        )
+    if isinstance(expr, ast.Lambda):
+        body = expr.body
+        arguments = expr.args
+        if (
+            isinstance(body, ast.Call)
+            and not (arguments.args or arguments.posonlyargs or arguments.kwonlyargs)
+            and not (arguments.vararg or arguments.kwarg)
+        ):
+            probe = CallSite(body, scope, site.function, site.cls, expr, False)
+            if creates_coroutine(model, semantics, probe):
+                return AsyncCallable(body.func, call=body)
+        return None
+    if isinstance(expr, ast.Name):
+        origins = semantics.flow.origins(expr, scope, site.function)
+        if (
+            origins is not None
+            and len(origins) == 1
+            and isinstance(origins[0], ast.Call)
+            and model.qualified_name(origins[0].func, scope) == PARTIAL
+        ):
+            return async_callable(model, semantics, origins[0], site, depth + 1)
+    if callable_creates_coroutine(model, semantics, expr, site):
+        return AsyncCallable(expr)
+    return None
+
+
 def unittest_receiver(semantics: Semantics, function: FunctionInfo) -> str | None:
     """The `self` of a method of a unittest-like class (also from a function nested in it)."""
     method = function.enclosing_method()
