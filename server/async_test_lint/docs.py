@@ -32,6 +32,21 @@ def _fix_line(rule: type[Rule]) -> str:
     return f"Fix: **{rule.fix_safety.value}**. {rule.fix_notes}"
 
 
+NO_FIX = "No automatic fix"
+
+
+def no_fix_text(rule: type[Rule]) -> str:
+    """What the hover of a finding without a fix says: the rule's own "No automatic fix: ..."
+    explanation (why, and what to do by hand) when its fix notes have one."""
+    notes = rule.fix_notes
+    at = notes.find(NO_FIX)
+    if at >= 0:
+        return notes[at:].strip()
+    if rule.fix_safety is not None:
+        return f"{NO_FIX} for this case. {notes}"
+    return f"{NO_FIX}. {notes}".strip()
+
+
 def _code_block(code: str) -> str:
     return f"```python\n{code.rstrip()}\n```"
 
@@ -73,7 +88,7 @@ def hover_markdown(rule: type[Rule], diagnostic: Diagnostic) -> str:
     before, after = rule.example_before(), rule.example_after()
     if before and after:
         parts += ["Before:", _code_block(_trim(before)), "After:", _code_block(_trim(after))]
-    parts.append(_fix_line(rule) if rule.fix_safety else "No automatic fix.")
+    parts.append(_fix_line(rule) if diagnostic.lazy_fix is not None else no_fix_text(rule))
     parts.append(f"[{rule.code} documentation]({rule_url(rule.code)})")
     return "\n\n".join(parts)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import GET_EVENT_LOOP, NEW_EVENT_LOOP, RUN, SET_EVENT_LOOP, TESTCASE
 from ..context import Context
-from ..model import Edit, Fix, Safety
+from ..model import Edit, Fix, LazyFix, Safety
 from .edits import line_diff_edits, merge_edits
 from .expressions import needs_parentheses_as_operand
 from .imports import reference
@@ -36,6 +36,72 @@ def conversion_fix(context: Context, cls: ClassInfo, *, base_only: bool = False)
     `base_only`: switching the base is the fix even when no method of the class itself changes
     (its async tests come from a mixin); it has no per-test-loop form below 3.8.
     """
+    prepared = _prepare(context, cls, base_only=base_only)
+    if prepared is None:
+        return None
+    segment, plan, import_edits = prepared
+    new_segment = segment.rewrite(plan)
+    if new_segment is None:
+        return None
+    class_edits = line_diff_edits(segment.original, new_segment, segment.first_line)
+    return Fix(conversion_title(plan), Safety.UNSAFE, merge_edits([import_edits, class_edits]))
+
+
+def conversion_lazy_fix(
+    context: Context, cls: ClassInfo, *, base_only: bool = False
+) -> LazyFix | None:
+    """The conversion as a lazy fix whose title says what will change, or None when the
+    conversion cannot be planned. Planning reads the `ast` model only (cheap, done now, so the
+    editor's quick-fix list shows the real title); the libcst rewrite waits for a front end."""
+    key = f"convert:title:{id(cls.node)}:{base_only}"
+    cache = context.model.cache
+    if key not in cache:  # several diagnostics on one class plan it once
+        prepared = _prepare(context, cls, base_only=base_only)
+        cache[key] = None if prepared is None else conversion_title(prepared[1])
+    title: str | None = cache[key]
+    if title is None:
+        return None
+    return context.lazy_fix(
+        title,
+        Safety.UNSAFE,
+        lambda: conversion_fix(context, cls, base_only=base_only),
+    )
+
+
+def conversion_title(plan: ConversionPlan) -> str:
+    """What the conversion changes, counted: "Convert OrderTest to IsolatedAsyncioTestCase,
+    make 2 methods async and await 3 calls"."""
+    name = plan.cls.name
+    awaited = len(plan.loop_calls) + len(plan.helper_calls) + len(plan.super_calls)
+    if plan.per_test_loop:
+        calls = _count(len(plan.loop_calls), "call", "calls")
+        return f"Run {name}'s tests on a per-test loop made in setUp ({calls} on self.loop)"
+    made_async = [method for method in plan.make_async if not plan.cls.methods[method].is_async]
+    renamed = [f"{old} to {new}" for old, new in plan.make_async.items() if old != new]
+    changes = []
+    if made_async:
+        changes.append(f"make {_count(len(made_async), 'method', 'methods')} async")
+    if renamed:
+        changes.append("rename " + ", ".join(sorted(renamed)))
+    if awaited:
+        changes.append(f"await {_count(awaited, 'call', 'calls')}")
+    if plan.remove_statements:
+        changes.append("drop the hand-made loop")
+    title = f"Convert {name} to IsolatedAsyncioTestCase"
+    if not changes:
+        return title
+    if len(changes) == 1:
+        return f"{title} and {changes[0]}"
+    return f"{title}, {', '.join(changes[:-1])} and {changes[-1]}"
+
+
+def _count(number: int, singular: str, plural: str) -> str:
+    return f"{number} {singular if number == 1 else plural}"
+
+
+def _prepare(
+    context: Context, cls: ClassInfo, *, base_only: bool
+) -> tuple[_ClassSegment, ConversionPlan, list[Edit]] | None:
     per_test_loop = context.target < (3, 8)
     segment = _ClassSegment.of(context, cls)
     if segment is None:
@@ -59,16 +125,7 @@ def conversion_fix(context: Context, cls: ClassInfo, *, base_only: bool = False)
             return None
         import_edits.extend(isolated.edits)
         plan.base_text = isolated.text
-    new_segment = segment.rewrite(plan)
-    if new_segment is None:
-        return None
-    class_edits = line_diff_edits(segment.original, new_segment, segment.first_line)
-    title = (
-        f"Run {cls.name}'s tests on a per-test loop made in setUp"
-        if per_test_loop
-        else f"Convert {cls.name} to IsolatedAsyncioTestCase"
-    )
-    return Fix(title, Safety.UNSAFE, merge_edits([import_edits, class_edits]))
+    return segment, plan, import_edits
 
 
 # -- planning (semantic decisions on the ast model) --------------------------------------------

@@ -10,7 +10,7 @@ from ..analysis.model import ClassInfo, FunctionInfo
 from ..analysis.semantics import ClassKind
 from ..analysis.summary import ClassSummary
 from ..context import Context
-from ..fixes.convert import conversion_fix
+from ..fixes.convert import conversion_lazy_fix
 from ..model import Diagnostic, LazyFix, Safety
 from ._lifecycle import decorators_are_known_neutral, header_range, plural
 from .base import Invalid, Rule, Valid
@@ -66,10 +66,13 @@ class AsyncTestInSyncTestcase(Rule):
         "replaced, another base gets `IsolatedAsyncioTestCase` in front of it), `async def "
         "setUp`/`tearDown` become `asyncSetUp`/`asyncTearDown` and a `super().setUp()` inside "
         "becomes `await super().asyncSetUp()`. The test bodies then really run, on a fresh event "
-        "loop per test: tests that passed vacuously may now fail, which is the point. No fix "
-        "when the target Python is below 3.8 (no `IsolatedAsyncioTestCase`), when the class "
-        "already has an `asyncSetUp` next to an `async def setUp`, or when an async `setUp` comes "
-        "from a mixin."
+        "loop per test: tests that passed vacuously may now fail, which is the point.\n\n"
+        "No automatic fix: when the target Python is below 3.8 (no `IsolatedAsyncioTestCase`: "
+        "run each coroutine on a loop made in `setUp` and closed in `tearDown`), when the class "
+        "already has an `asyncSetUp` next to an `async def setUp` (merge the two by hand), when "
+        "an async `setUp` comes from a mixin (make the mixin's hook `asyncSetUp`), or when a "
+        "method that cannot become `async def` (`setUpClass`, `__init__`, a property) would have "
+        "to await (move that work into `asyncSetUp`)."
     )
     fix_safety = Safety.UNSAFE
 
@@ -137,11 +140,7 @@ def _abstract_bases(context: Context) -> set[str]:
 def _fix(context: Context, cls: ClassInfo, fixable: bool) -> LazyFix | None:
     if not fixable:
         return None
-    return context.lazy_fix(
-        f"Convert {cls.name} to IsolatedAsyncioTestCase",
-        Safety.UNSAFE,
-        lambda: conversion_fix(context, cls, base_only=True),
-    )
+    return conversion_lazy_fix(context, cls, base_only=True)
 
 
 def _inherited_async_methods(context: Context, cls: ClassInfo) -> list[_Inherited]:

@@ -49,8 +49,10 @@ class AsyncSetupInIsolatedTestcase(Rule):
         "The method is renamed `asyncSetUp`/`asyncTearDown` (the hooks the runner awaits), "
         "and a `super().setUp()` inside becomes `await super().asyncSetUp()` so the chain of "
         "async hooks is kept and the base's sync `setUp` still runs exactly once (the runner calls "
-        "it). No fix when the class already defines the async hook, or when a decorator of "
-        "unknown effect sits on the method."
+        "it).\n\n"
+        "No automatic fix: when the class already defines the async hook (merge the two bodies "
+        "into `asyncSetUp`/`asyncTearDown` by hand), or when a decorator of unknown effect sits "
+        "on the method (check what it wraps, then rename)."
     )
     fix_safety = Safety.SAFE
 

@@ -47,9 +47,11 @@ class SyncAsyncSetup(Rule):
     )
     fix_notes = (
         "The hook becomes `async def`, and a `super().asyncSetUp()` inside that was not "
-        "awaited (its coroutine was dropped, or returned) is awaited. No fix when the body drives "
-        "an event loop itself (`asyncio.run`, `run_until_complete`: that cannot run inside the "
-        "runner's loop), returns another value, or carries a decorator of unknown effect."
+        "awaited (its coroutine was dropped, or returned) is awaited.\n\n"
+        "No automatic fix: when the body drives an event loop itself (`asyncio.run`, "
+        "`run_until_complete` cannot run inside the runner's loop: await their arguments "
+        "instead), returns another value (drop the return), or carries a decorator of unknown "
+        "effect (check what it wraps)."
     )
     fix_safety = Safety.SAFE
 

@@ -81,7 +81,11 @@ class AddCleanupCoroutine(Rule):
         "when it runs (the lambda evaluated them late). A sync wrapper defined in this file whose "
         "body is `return <async call>` becomes `async def` and awaits the call, which keeps "
         "every other caller working. `addAsyncCleanup` does not need to be awaited: it only "
-        "registers the callable."
+        "registers the callable.\n\n"
+        "No automatic fix: when the lambda does more than one call, its callee is not an "
+        "`async def` this analysis can see, or its arguments may change before the cleanup "
+        "runs: write a small `async def` that awaits what must be awaited and register it with "
+        "`self.addAsyncCleanup(...)`."
     )
     fix_safety = Safety.SAFE
 

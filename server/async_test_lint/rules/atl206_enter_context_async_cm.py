@@ -68,8 +68,11 @@ class EnterContextAsyncCm(Rule):
         "`self.enterContext(cm)` becomes `await self.enterAsyncContext(cm)`. Offered only "
         "in an `async def` of an `IsolatedAsyncioTestCase` (`enterAsyncContext` must be awaited "
         "and exists only there) and when the target Python is 3.11 or newer (it does not exist "
-        "before). In a sync method, a plain `TestCase` or for class/module contexts, enter the "
-        "context in `asyncSetUp` instead (converting the class first if needed)."
+        "before).\n\n"
+        "No automatic fix: in a sync method, a plain `TestCase` or for class/module contexts, "
+        "enter the context in `asyncSetUp` instead (converting the class first if needed); "
+        "below 3.11, `value = await cm.__aenter__()` then "
+        "`self.addAsyncCleanup(cm.__aexit__, None, None, None)`."
     )
     fix_safety = Safety.SAFE
 

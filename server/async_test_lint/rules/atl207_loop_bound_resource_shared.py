@@ -75,9 +75,10 @@ class LoopBoundResourceShared(Rule):
         "level, class-level or `setUpClass` creation is removed (an emptied `setUpClass` goes "
         "too). A module global becomes an attribute named after it in lower case and its uses "
         "in the class become `self.<name>`. Tests that relied on state carried from one test to "
-        "the next (items left in a shared queue) then see a fresh object. No fix is offered when "
-        "the object is used from `setUp`, a class method or outside the class, or when its "
-        "creation reads names local to where it is."
+        "the next (items left in a shared queue) then see a fresh object.\n\n"
+        "No automatic fix: when the object is used from `setUp`, a class method or outside the "
+        "class, by several classes, or when its creation reads names local to where it is: "
+        "create it in `asyncSetUp` by hand and pass it to whatever needs it from there."
     )
     fix_safety = Safety.UNSAFE
 

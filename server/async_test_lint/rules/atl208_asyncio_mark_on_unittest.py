@@ -47,8 +47,9 @@ class AsyncioMarkOnUnittest(Rule):
         "Safe: the decorator line (or the class-level `pytestmark` assignment that holds only "
         "the asyncio mark) is removed, or the mark is taken out of a `pytestmark` list; "
         "nothing ran differently because of it. On a plain `TestCase` this does not make the "
-        "test run: apply ATL201's conversion to `IsolatedAsyncioTestCase` as well. A decorator "
-        "sharing its line with other code is reported without a fix."
+        "test run: apply ATL201's conversion to `IsolatedAsyncioTestCase` as well.\n\n"
+        "No automatic fix: for a decorator sharing its line with other code (delete the mark "
+        "by hand)."
     )
     fix_safety = Safety.SAFE
 

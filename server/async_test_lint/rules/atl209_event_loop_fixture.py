@@ -57,9 +57,10 @@ class EventLoopFixture(Rule):
     fix_notes = (
         "Safe, for an `async def` test or fixture: the `event_loop` parameter is removed and its "
         "uses become `asyncio.get_running_loop()`, the loop the test runs on (the same loop "
-        "pytest-asyncio passed as `event_loop`). A sync test or fixture has no running loop: no "
-        "automatic fix (make it `async def`, or create and close a loop it owns). A redefinition "
-        "of the fixture gets no automatic fix: to share one loop between tests, mark them "
+        "pytest-asyncio passed as `event_loop`).\n\n"
+        "No automatic fix: for a sync test or fixture, which has no running loop (make it "
+        "`async def`, or create and close a loop it owns); for a redefinition of the fixture: "
+        "to share one loop between tests, mark them "
         '`@pytest.mark.asyncio(loop_scope="module")` (or `pytestmark = '
         'pytest.mark.asyncio(loop_scope="session")`, or the `asyncio_default_test_loop_scope` '
         "ini option), give async fixtures the same `loop_scope=`, and use the "

@@ -40,8 +40,9 @@ class AsyncioMarkScope(Rule):
         "Safe: the keyword is renamed `loop_scope`, keeping its value. `loop_scope` needs "
         "pytest-asyncio 0.24 or newer: 0.23 ignores it and would run the tests on a "
         "function-scoped loop. When the mark already has `loop_scope` with the same value, the "
-        "duplicate `scope=` is removed; with a different value no fix is offered (pick one by "
-        "hand)."
+        "duplicate `scope=` is removed.\n\n"
+        "No automatic fix: when the mark already has `loop_scope` with a different value "
+        "(pick one by hand)."
     )
     fix_safety = Safety.SAFE
 
