@@ -106,7 +106,10 @@ class Fixtures:
 
     def __init__(self, module: Iterable[FixtureSummary], conftests: list[ModuleSummary]) -> None:
         self._module = tuple(module)
-        self._conftests = [tuple(summary.fixture_summaries) for summary in conftests]
+        self._conftests = [
+            tuple(fixture for fixture in summary.fixture_summaries if fixture.cls is None)
+            for summary in conftests
+        ]
 
     def definition(self, name: str, cls: str | None) -> FixtureSummary | None:
         """The fixture `name` resolves to for a test of class `cls` (or a module-level one)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from ..analysis.lifetimes import Fate, fate
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
 from ..analysis.names import SET_EVENT_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
@@ -28,6 +29,7 @@ from ._loops import (
     resets_current_loop,
     self_assignments,
     statement_line_insertion,
+    unmanaged_origin_nodes,
 )
 from .base import Invalid, Rule, Valid
 
@@ -48,7 +50,15 @@ class EventLoopLeaked(Rule):
         "`unittest.TestCase` (or a sync pytest test or fixture) that is never reset with "
         "`set_event_loop(None)`. Spellings through aliases (`import asyncio as aio`, "
         "`from asyncio import new_event_loop`) are recognised. A lifecycle method of a base class "
-        "in another file may close the loop, so such classes are not reported."
+        "in another file may close the loop, so such classes are not reported. And a loop made "
+        "anywhere else in test code (a test, a helper, the wrapper or the body of a decorator "
+        "in a test-utilities module; `new_event_loop()` or a loop class such as "
+        "`asyncio.SelectorEventLoop()` constructed directly) that is never closed: the loop is "
+        "followed through locals, `self` attributes, and the objects and known functions it is "
+        "handed to (analysis/lifetimes.py); `stop()` does not close it; a loop made current "
+        "with `set_event_loop()` counts as closed when the module fetches the current loop and "
+        "closes it. A loop that goes where the analysis cannot see (a library object, a "
+        "container, a return or `yield`) is not reported."
     )
     why = (
         "A loop shared by tests carries state from one test into the next: tasks and callbacks "
@@ -78,7 +88,11 @@ class EventLoopLeaked(Rule):
         "the current loop) and any other shared loop get no automatic fix: the per-test loop is "
         "still the cure, but whether fixtures, objects built at import time or other modules "
         "hold the shared loop cannot be known; converting the class to "
-        "`IsolatedAsyncioTestCase` is the other way out."
+        "`IsolatedAsyncioTestCase` is the other way out. "
+        "A loop made in a unittest test method and bound to a name or `self` attribute gets "
+        "`self.addCleanup(<loop>.close)` right after it (safe); one made in a decorator or "
+        "helper gets no automatic fix: close it in a `finally` around the run (or at the end "
+        "of the decorator's wrapper), or let `IsolatedAsyncioTestCase` own the loop."
     )
     fix_safety = Safety.SAFE
 
@@ -88,6 +102,48 @@ class EventLoopLeaked(Rule):
             yield from self._shared_loops(context)
             yield from self._unclosed_lifecycle_loops(context)
         yield from self._current_loop_never_reset(context)
+        if _may_make_loops(context):
+            yield from self._loops_never_closed(context)
+
+    # -- a loop made in test code, never closed (analysis/lifetimes.py) ------------------------
+
+    def _loops_never_closed(self, context: Context) -> Iterator[Diagnostic]:
+        """A loop made in a function of test code (a test, a helper, a decorator's wrapper of
+        a test-utilities module) that no code closes: followed through locals, attributes and
+        the objects it is handed to; silent when it goes where the analysis cannot see."""
+        reported = unmanaged_origin_nodes(context)
+        closes_current: bool | None = None
+        for call in context.model.calls:
+            function = call.function
+            if function is None or id(call.node) in reported:
+                continue
+            made = _made_loop(context, call)
+            if made is None or _reported_as_lifecycle_loop(context, function):
+                continue
+            found = fate(context.flow, call.node, keepers=(SET_EVENT_LOOP,))
+            if found is None or not found.leaked:
+                continue
+            if found.kept_by:
+                if closes_current is None:
+                    closes_current = _closes_current_loop(context)
+                if closes_current:
+                    continue  # the current loop is fetched and closed somewhere here
+            if context.semantics.manages_loop_state(function):
+                continue
+            yield self._never_closed(context, call, function, made, found)
+
+    def _never_closed(
+        self, context: Context, call: CallSite, function: FunctionInfo, made: str, found: Fate
+    ) -> Diagnostic:
+        where = function.name if function.cls is None else f"{function.name} of {function.cls.name}"
+        goes = _where_it_goes(context, function, found)
+        message = (
+            f"{made} in {where} is never closed{goes}: every run leaks an event loop "
+            f"(ResourceWarning: unclosed event loop)"
+        )
+        return context.report(
+            self, call.node, message, _close_with_cleanup(context, call, function)
+        )
 
     # -- module-level and class-level loops ------------------------------------------------------
 
@@ -365,6 +421,107 @@ def _owns_loop(context: Context, call: CallSite, function: FunctionInfo) -> bool
     return bool(assignments) and all(
         _makes_loop(context, assignment.value, assignment.method.scope)
         for assignment in assignments
+    )
+
+
+def _may_make_loops(context: Context) -> bool:
+    """A cheap pre-filter: the file calls something named like a loop factory, in test code."""
+    calls = context.model.calls_by_name
+    if not any(calls.get(name) for name in _LOOP_MAKER_NAMES):
+        return False
+    return in_test_code(context.path)
+
+
+_LOOP_MAKER_NAMES = (
+    "new_event_loop",
+    "SelectorEventLoop",
+    "ProactorEventLoop",
+    "EventLoop",
+    "Loop",
+)
+
+
+def in_test_code(path: str | None) -> bool:
+    """A test module, or a module of a `tests`/`test`/`testing` folder (test utilities)."""
+    if is_test_path(path):
+        return True
+    parts = (path or "").replace("\\", "/").split("/")[:-1]
+    return any(part in ("tests", "test", "testing") for part in parts)
+
+
+def _made_loop(context: Context, call: CallSite) -> str | None:
+    """How `call` makes a new loop, spelled for messages, or None."""
+    if loop_factory(context, call.node, call.scope) == NEW:
+        return DESCRIPTIONS[NEW]
+    name = context.model.qualified_name(call.node.func, call.scope)
+    if name in _LOOP_CLASSES or name == "asyncio.EventLoop":
+        return f"{name}()"
+    return None
+
+
+def _reported_as_lifecycle_loop(context: Context, function: FunctionInfo) -> bool:
+    """`setUp`/`setUpClass` of a unittest class: `_unclosed_lifecycle_loops` speaks there."""
+    cls = function.cls
+    return (
+        cls is not None
+        and function.name in ("setUp", "setUpClass")
+        and context.semantics.kind(cls) in _UNITTEST
+    )
+
+
+def _closes_current_loop(context: Context) -> bool:
+    """Some code of the module fetches the current loop and closes it."""
+    for call in context.model.calls_named("get_event_loop"):
+        if loop_factory(context, call.node, call.scope) not in (GET, POLICY_GET):
+            continue
+        found = fate(context.flow, call.node)
+        if found is None or found.released or found.escapes is not None:
+            return True
+    return False
+
+
+def _where_it_goes(context: Context, function: FunctionInfo, found: Fate) -> str:
+    module = context.model.module_name + "."
+    for holder in found.holders:
+        if holder.kind == "attr":
+            owner = holder.owner[len(module) :] if holder.owner.startswith(module) else holder.owner
+            if function.cls is None or owner != function.cls.qualname:
+                return f" (it goes to {owner.rpartition('.')[2]}.{holder.name})"
+    if found.kept_by:
+        return " (it becomes the current loop, and nothing closes that)"
+    return ""
+
+
+def _close_with_cleanup(context: Context, call: CallSite, function: FunctionInfo) -> LazyFix | None:
+    """`loop = new_event_loop()` in a unittest test method: `self.addCleanup(loop.close)`."""
+    cls = function.cls
+    receiver = function.receiver
+    statement = context.model.parent(call.node)
+    if (
+        cls is None
+        or receiver is None
+        or function.node.decorator_list
+        or context.semantics.kind(cls) not in _UNITTEST
+        or not (
+            isinstance(statement, ast.Assign)
+            and statement.value is call.node
+            and len(statement.targets) == 1
+            and any(item is statement for item in function.node.body)
+        )
+    ):
+        return None
+    target = statement.targets[0]
+    if isinstance(target, ast.Name):
+        loop_text = target.id
+    else:
+        attribute = is_self_attribute(target, function)
+        if attribute is None:
+            return None
+        loop_text = f"{receiver}.{attribute}"
+    title = f"Close {loop_text} with addCleanup"
+    text = f"{receiver}.addCleanup({loop_text}.close)"
+    return context.lazy_fix(
+        title, Safety.SAFE, lambda: _insertion_fix(context, statement, text, title)
     )
 
 
@@ -727,6 +884,143 @@ class ComputeTest(unittest.TestCase):
         note="A loop in the class body, used only as `self.loop` by the tests: it becomes a "
         "per-test loop.",
     ),
+    Invalid(
+        """\
+import asyncio
+import unittest
+
+
+class Client:
+    def __init__(self, loop):
+        self.loop = loop
+
+    def get(self):
+        return self.loop.run_until_complete(asyncio.sleep(0, result=1))
+
+
+class ClientTest(unittest.TestCase):
+    def test_get(self):
+        loop = asyncio.new_event_loop()
+        client = Client(loop)
+        self.assertEqual(client.get(), 1)
+""",
+        line=15,
+        fixed="""\
+import asyncio
+import unittest
+
+
+class Client:
+    def __init__(self, loop):
+        self.loop = loop
+
+    def get(self):
+        return self.loop.run_until_complete(asyncio.sleep(0, result=1))
+
+
+class ClientTest(unittest.TestCase):
+    def test_get(self):
+        loop = asyncio.new_event_loop()
+        self.addCleanup(loop.close)
+        client = Client(loop)
+        self.assertEqual(client.get(), 1)
+""",
+        runnable=True,
+        note="`new_event_loop()` in a test, handed to a client that stores it and never closes "
+        "it: `self.addCleanup(loop.close)` is inserted.",
+    ),
+    Invalid(
+        """\
+import asyncio
+import functools
+
+
+def run_async(test):
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        loop = asyncio.new_event_loop()
+        return loop.run_until_complete(test(*args, **kwargs))
+
+    return wrapper
+""",
+        line=8,
+        path="tests/support.py",
+        files={
+            "tests/test_orders.py": """\
+import unittest
+
+from tests.support import run_async
+
+
+class OrderTest(unittest.TestCase):
+    @run_async
+    async def test_total(self):
+        self.assertEqual(1, 1)
+""",
+        },
+        note="A per-test decorator of a test-utilities module makes a loop for every test "
+        "and never closes it.",
+    ),
+    Invalid(
+        """\
+import asyncio
+import functools
+
+
+def async_test(test):
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        return asyncio.get_event_loop().run_until_complete(test(*args, **kwargs))
+
+    return wrapper
+""",
+        line=6,
+        path="tests/utils.py",
+        note="A decorator that makes a loop when it decorates a test, makes it current and "
+        "never closes it: one leaked loop per decorated test.",
+    ),
+    Invalid(
+        """\
+from asyncio import SelectorEventLoop as Loop
+
+
+async def answer():
+    return 42
+
+
+def test_answer():
+    loop = Loop()
+    assert loop.run_until_complete(answer()) == 42
+    loop.stop()
+""",
+        line=9,
+        note="A loop class constructed directly, under an alias; `stop()` does not close it.",
+    ),
+    Invalid(
+        """\
+import asyncio
+import unittest
+
+
+class LoopCase(unittest.TestCase):
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        self.addCleanup(self.loop.close)
+
+    def tearDown(self):
+        asyncio.set_event_loop(asyncio.new_event_loop())
+
+    def test_nothing(self):
+        self.assertTrue(self.loop.is_closed() is False)
+""",
+        line=11,
+        count=2,
+        note="A shared base case whose `tearDown` installs a brand-new loop that nothing "
+        "closes: one leaked loop per test.",
+    ),
 )
 
 EventLoopLeaked.valid = (
@@ -842,5 +1136,97 @@ class LoopTestCase(unittest.TestCase):
         },
         note="A base class in another file has a `tearDown` this file cannot see into: it may "
         "close and reset the loop (here it does).",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+async def answer():
+    return 42
+
+
+class AnswerTest(unittest.TestCase):
+    def test_answer(self):
+        loop = asyncio.new_event_loop()
+        try:
+            self.assertEqual(loop.run_until_complete(answer()), 42)
+        finally:
+            loop.close()
+""",
+        note="A loop made in a test and closed in `finally`.",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+class Client:
+    def __init__(self, loop):
+        self.loop = loop
+
+    def get(self):
+        return self.loop.run_until_complete(asyncio.sleep(0, result=1))
+
+    def close(self):
+        self.loop.close()
+
+
+class ClientTest(unittest.TestCase):
+    def test_get(self):
+        client = Client(asyncio.new_event_loop())
+        self.addCleanup(client.close)
+        self.assertEqual(client.get(), 1)
+""",
+        note="The client the loop is handed to closes it.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+import pytest
+from aiohttp import ClientSession
+
+
+@pytest.fixture
+def loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+
+def test_session():
+    session = ClientSession(loop=asyncio.new_event_loop())
+    assert session is not None
+""",
+        note="A fixture that yields the loop and closes it; a loop handed to a library object "
+        "the analysis cannot see (it may close it).",
+    ),
+    Valid(
+        """\
+import asyncio
+import functools
+
+
+def async_test(test):
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+
+    @functools.wraps(test)
+    def wrapper(*args, **kwargs):
+        return asyncio.get_event_loop().run_until_complete(test(*args, **kwargs))
+
+    return wrapper
+
+
+def close_current_loop():
+    asyncio.get_event_loop().close()
+    asyncio.set_event_loop(None)
+""",
+        path="tests/utils.py",
+        note="The module that makes the loop current also fetches the current loop and "
+        "closes it (its tests call `close_current_loop` in `tearDown`).",
     ),
 )

@@ -856,7 +856,7 @@ async def fetch():
 class Client:
     def __init__(self, blocking=True):
         self.blocking = blocking
-        self.loop = asyncio.new_event_loop()
+        self.loop = asyncio.get_event_loop()
 
     def get(self):
         coro = fetch()
