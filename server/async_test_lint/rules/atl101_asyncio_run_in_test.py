@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from functools import partial
 
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo
 from ..analysis.names import RUN, SYNC_LIFECYCLE
 from ..analysis.semantics import ClassKind
 from ..context import Context
-from ..fixes.convert import conversion_fix
+from ..fixes.convert import conversion_lazy_fix
 from ..model import Diagnostic, Safety
 from .base import Invalid, Rule, Valid
 
@@ -82,11 +81,7 @@ class AsyncioRunInTest(Rule):
                 self,
                 call.node,
                 message,
-                context.lazy_fix(
-                    f"Convert {cls.name} to IsolatedAsyncioTestCase",
-                    Safety.UNSAFE,
-                    partial(conversion_fix, context, cls),
-                ),
+                conversion_lazy_fix(context, cls),
             )
 
 

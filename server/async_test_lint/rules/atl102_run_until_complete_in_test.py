@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from ..analysis.model import ClassInfo
 from ..context import Context
-from ..fixes.convert import conversion_fix
-from ..model import Diagnostic, FixBuilder, Safety
+from ..fixes.convert import conversion_lazy_fix
+from ..model import Diagnostic, Safety
 from ._loops import DESCRIPTIONS, NEW, has_local_subclass, unmanaged_runs
 from .base import Invalid, Rule, Valid
 
@@ -99,16 +98,8 @@ class RunUntilCompleteInTest(Rule):
             if owner is not None and not (
                 run.caller is not None and has_local_subclass(context, owner)
             ):
-                fix = context.lazy_fix(
-                    f"Convert {owner.name} to IsolatedAsyncioTestCase",
-                    Safety.UNSAFE,
-                    _conversion(context, owner),
-                )
+                fix = conversion_lazy_fix(context, owner)
             yield context.report(self, run.call.node, message, fix)
-
-
-def _conversion(context: Context, owner: ClassInfo) -> FixBuilder:
-    return lambda: conversion_fix(context, owner)
 
 
 _TEXTBOOK = """\
