@@ -22,6 +22,7 @@ from .model import CallSite, FunctionInfo, SemanticModel
 from .names import ASYNC_MOCK, PATCH, is_test_path
 from .semantics import ClassKind, Semantics
 from .summarize import decorators_are_neutral
+from .summary import ModuleSummary
 
 #: Classes whose `self.assert*` methods are unittest's (directly or through a framework case).
 UNITTEST_LIKE = frozenset(
@@ -66,6 +67,68 @@ def is_test_module(model: SemanticModel, semantics: Semantics) -> bool:
     return bool(cached)
 
 
+#: Folders whose modules are test code: helpers there run on the tests' loops.
+TEST_FOLDERS = frozenset({"tests", "test", "testing"})
+_TEST_FRAMEWORKS = ("unittest", "pytest", "pytest_asyncio", "anyio.pytest_plugin")
+
+
+def is_test_support_module(model: SemanticModel, semantics: Semantics) -> bool:
+    """A test module (`is_test_module`), or a module of test utilities whose async helpers run
+    on the tests' loops: under a `tests/`, `test/` or `testing/` folder, named for tests
+    (`testing.py`, `test_utils.py`, `pkg/testing/...`), or imported by a test module of the
+    project while importing `unittest`/`pytest` itself (a harness, not the code under test)."""
+    cached = model.cache.get("is-test-support-module")
+    if cached is None:
+        cached = model.cache["is-test-support-module"] = (
+            is_test_module(model, semantics)
+            or _named_for_tests(model.path, model.module_name)
+            or (_imports_a_test_framework(model) and _imported_by_tests(model, semantics))
+        )
+    return bool(cached)
+
+
+def _named_for_tests(path: str | None, module_name: str) -> bool:
+    folders = (path or "").replace("\\", "/").split("/")[:-1]
+    if any(folder in TEST_FOLDERS for folder in folders):
+        return True
+    return any(
+        part in TEST_FOLDERS
+        or part.startswith(("test_", "testing_", "testutil", "testhelper", "testsupport"))
+        or part.endswith(("_test", "_tests", "_testing"))
+        for part in module_name.lower().split(".")
+    )
+
+
+def _imports_a_test_framework(model: SemanticModel) -> bool:
+    return any(
+        binding.kind == "import"
+        and binding.qualified_name is not None
+        and binding.qualified_name.split(".")[0] in _TEST_FRAMEWORKS
+        for bindings in model.module_scope.bindings.values()
+        for binding in bindings
+    )
+
+
+def _imported_by_tests(model: SemanticModel, semantics: Semantics) -> bool:
+    index = semantics.index
+    if index is None:
+        return False
+    imported = index.derived("modules-imported-by-tests", _modules_imported_by_tests)
+    return model.module_name in imported
+
+
+def _modules_imported_by_tests(summaries: list[ModuleSummary]) -> frozenset[str]:
+    """Every module (and package prefix) a test module of the project imports from."""
+    found: set[str] = set()
+    for summary in summaries:
+        if not is_test_path(summary.path):
+            continue
+        for qualified in summary.imports.values():
+            parts = qualified.split(".")
+            found.update(".".join(parts[:end]) for end in range(1, len(parts) + 1))
+    return frozenset(found)
+
+
 def creates_coroutine(model: SemanticModel, semantics: Semantics, call: CallSite) -> bool:
     """True only when the call certainly creates a coroutine."""
     func = call.node.func
@@ -96,6 +159,11 @@ def makes_future(model: SemanticModel, call: CallSite) -> bool:
     return name in ("gather", *_aliases(model, AWAITABLE_FACTORIES)) and (
         model.callee_name(call) in AWAITABLE_FACTORIES
     )
+
+
+def aliases_of(model: SemanticModel, *names: str) -> set[str]:
+    """Local names bound at module level to one of `names` (`from time import sleep as pause`)."""
+    return _aliases(model, frozenset(names))
 
 
 def _aliases(model: SemanticModel, names: frozenset[str]) -> set[str]:

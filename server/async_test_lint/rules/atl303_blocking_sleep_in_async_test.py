@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from functools import partial
 
 from ..analysis.branches import in_dead_branch
-from ..analysis.coroutines import is_test_module, where
+from ..analysis.coroutines import aliases_of, is_test_support_module, where
 from ..analysis.model import CallSite, SemanticModel
 from ..context import Context
 from ..fixes.expressions import needs_parentheses_as_operand
@@ -24,14 +24,19 @@ class BlockingSleepInAsyncTest(Rule):
     family = "T13"
     summary = "`time.sleep()` blocks the event loop inside an async test or async test helper"
     what = (
-        "Finds `time.sleep()` (also `from time import sleep`, `import time as t`) called directly "
-        "in an `async def` of a test module: async test methods, `asyncSetUp`/`asyncTearDown`, "
-        "async helpers of test classes, pytest-style `async def test_*` functions and async "
-        "fixtures. A test module is a file named `test_*.py`, `*_test.py`, `tests.py` or "
-        "`conftest.py`, or any file that defines a `unittest.TestCase` subclass. A `time.sleep` "
-        "in a sync function nested in the coroutine, or handed to `run_in_executor`/"
-        "`asyncio.to_thread`, runs off the loop and is not reported, nor one in a branch that "
-        "never runs (`if _IS_SYNC:` with `_IS_SYNC = False` bound once at module level)."
+        "Finds `time.sleep()` under any name (`from time import sleep as pause`, `import time "
+        "as t`) called directly in an `async def` of test code: async test methods, "
+        "`asyncSetUp`/`asyncTearDown`, async helpers, pytest-style `async def test_*` functions "
+        "and async fixtures of a test module (a file named `test_*.py`, `*_test.py`, `tests.py` "
+        "or `conftest.py`, or any file that defines a `unittest.TestCase` subclass), and the "
+        "async helpers of test-utility modules: a module under a `tests/`, `test/` or "
+        "`testing/` folder (`tests/utils.py`), one named for tests (`myproj/testing.py`, "
+        "`test_utils.py`), or one the project's test modules import that imports `unittest` or "
+        "`pytest` itself (a harness; application code the tests import is not one). A "
+        "`time.sleep` in a sync function nested in the coroutine, or handed to "
+        "`run_in_executor`/`asyncio.to_thread`, runs off the loop and is not reported, nor one "
+        "in a branch that never runs (`if _IS_SYNC:` with `_IS_SYNC = False` bound once at "
+        "module level)."
     )
     why = (
         "`time.sleep()` blocks the thread that runs the event loop: nothing else progresses "
@@ -51,10 +56,11 @@ class BlockingSleepInAsyncTest(Rule):
 
     def check(self, context: Context) -> Iterator[Diagnostic]:
         model, semantics = context.model, context.semantics
+        names = {"sleep", *aliases_of(model, TIME_SLEEP)}  # `from time import sleep as pause`
         sites = [
-            site for site in model.calls_named("sleep") if model.callee_name(site) == TIME_SLEEP
+            site for site in model.calls_named(*names) if model.callee_name(site) == TIME_SLEEP
         ]
-        if not sites or not is_test_module(model, semantics):
+        if not sites or not is_test_support_module(model, semantics):
             return
         for site in sites:
             function = site.function
@@ -231,6 +237,148 @@ async def test_server(server):
 """,
         note="`from time import sleep` in an async pytest fixture; the `aio` alias is reused.",
     ),
+    Invalid(
+        """\
+import unittest
+from time import sleep as pause
+
+
+class ServerTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        pause(0.01)
+        self.ready = True
+
+    async def asyncTearDown(self):
+        pause(0.01)
+
+    async def test_ready(self):
+        self.assertTrue(self.ready)
+""",
+        line=7,
+        count=2,
+        fixed="""\
+import unittest
+from time import sleep as pause
+import asyncio
+
+
+class ServerTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        await asyncio.sleep(0.01)
+        self.ready = True
+
+    async def asyncTearDown(self):
+        await asyncio.sleep(0.01)
+
+    async def test_ready(self):
+        self.assertTrue(self.ready)
+""",
+        runnable=True,
+        note="`from time import sleep as pause` in `asyncSetUp` and `asyncTearDown`.",
+    ),
+    Invalid(
+        """\
+import time
+
+
+async def wait_until(check, timeout=1.0):
+    waited = 0.0
+    while not check():
+        time.sleep(0.01)
+        waited += 0.01
+        if waited > timeout:
+            raise TimeoutError
+""",
+        line=7,
+        path="tests/utils.py",
+        fixed="""\
+import time
+import asyncio
+
+
+async def wait_until(check, timeout=1.0):
+    waited = 0.0
+    while not check():
+        await asyncio.sleep(0.01)
+        waited += 0.01
+        if waited > timeout:
+            raise TimeoutError
+""",
+        note="An async polling helper of a test-utilities module (`tests/utils.py`, not itself "
+        "a test file): it runs on the tests' loop.",
+    ),
+    Invalid(
+        """\
+import asyncio
+import time as clock
+
+
+async def settle(loop_turns=3):
+    for _ in range(loop_turns):
+        clock.sleep(0.001)
+    await asyncio.sleep(0)
+""",
+        line=7,
+        path="myproj/testing.py",
+        fixed="""\
+import asyncio
+import time as clock
+
+
+async def settle(loop_turns=3):
+    for _ in range(loop_turns):
+        await asyncio.sleep(0.001)
+    await asyncio.sleep(0)
+""",
+        note="A package's `testing` module (`myproj/testing.py`), `import time as clock`.",
+    ),
+    Invalid(
+        """\
+import time
+
+import pytest
+
+
+@pytest.fixture
+def service():
+    return {"ready": True}
+
+
+async def wait_for_service(service):
+    while not service["ready"]:
+        time.sleep(0.05)
+""",
+        line=13,
+        path="myproj/harness.py",
+        files={
+            "myproj/__init__.py": "",
+            "tests/test_service.py": """\
+from myproj.harness import service, wait_for_service
+
+
+async def test_ready(service):
+    await wait_for_service(service)
+""",
+        },
+        fixed="""\
+import time
+
+import pytest
+import asyncio
+
+
+@pytest.fixture
+def service():
+    return {"ready": True}
+
+
+async def wait_for_service(service):
+    while not service["ready"]:
+        await asyncio.sleep(0.05)
+""",
+        note="A harness module the project's tests import (it imports `pytest` itself and is "
+        "not named for tests).",
+    ),
 )
 
 BlockingSleepInAsyncTest.valid = (
@@ -335,5 +483,60 @@ class PollTest(unittest.IsolatedAsyncioTestCase):
             await asyncio.sleep(0.01)
 """,
         note="The async source of a generated suite: the `_IS_SYNC` branch never runs here.",
+    ),
+)
+
+BlockingSleepInAsyncTest.valid += (
+    Valid(
+        """\
+import time
+
+
+async def poll(client):
+    while not client.ready:
+        time.sleep(0.1)
+    return await client.get()
+""",
+        path="myproj/worker.py",
+        files={
+            "myproj/__init__.py": "",
+            "tests/test_worker.py": "from myproj.worker import poll\n",
+        },
+        note="Application code that the tests import (the code under test, not a harness: it "
+        "imports no test framework).",
+    ),
+    Valid(
+        """\
+import asyncio
+import time
+from time import sleep as pause
+
+
+def wait_blocking(seconds):
+    time.sleep(seconds)
+
+
+async def wait_in_thread(seconds):
+    def work():
+        pause(seconds)
+
+    await asyncio.to_thread(work)
+    await asyncio.to_thread(time.sleep, seconds)
+""",
+        path="tests/utils.py",
+        note="A test-utilities module: a sync helper may block, and a blocking sleep run in a "
+        "thread does not block the loop.",
+    ),
+    Valid(
+        """\
+import time
+
+
+async def refresh_attestation(store):
+    time.sleep(0.01)
+    return store
+""",
+        path="myproj/attestation.py",
+        note="A module whose name merely contains `test` is not a test module.",
     ),
 )
