@@ -44,7 +44,13 @@ def rewrite(
     attribute: str,
     uses: dict[tuple[int, int], str],
     super_call: bool,
+    *,
+    follow: tuple[tuple[int, int], ...] = (),
+    drop: tuple[tuple[int, int], ...] = (),
 ) -> str | None:
+    """`follow`: (0-based line, column) of statements that move into asyncSetUp after the
+    creation (they use an alias of the object, rewritten through `uses`); `drop`: statements
+    removed (the `cls.x = alias` that published the object)."""
     try:
         wrapper = MetadataWrapper(cst.parse_module(context.text), unsafe_skip_copy=True)
     except cst.ParserSyntaxError:
@@ -54,17 +60,27 @@ def rewrite(
     class_start = context.parsed.position(cls.node.lineno, cls.node.col_offset)
     moved: cst.SimpleStatementLine | None = None
     target_class: cst.ClassDef | None = None
+    following: dict[tuple[int, int], cst.SimpleStatementLine] = {}
+    dropped: list[cst.SimpleStatementLine] = []
     for node, code_range in positions.items():
         at = (code_range.start.line - 1, code_range.start.column)
+        if isinstance(node, cst.SimpleStatementLine) and at in follow:
+            following[at] = node
+        elif isinstance(node, cst.SimpleStatementLine) and at in drop:
+            dropped.append(node)
         if isinstance(node, cst.SimpleStatementLine) and at == (start.line, start.column):
             moved = node
         elif isinstance(node, cst.ClassDef) and at == (class_start.line, class_start.column):
             target_class = node
     if moved is None or target_class is None or len(moved.body) != 1:
         return None
+    if len(following) != len(follow) or len(dropped) != len(drop):
+        return None
     transformer = _Mover(
         positions, moved, target_class, resource.where, attribute, uses, super_call
     )
+    transformer.following = [following[at] for at in sorted(following)]
+    transformer.dropped = dropped
     try:
         new_module = wrapper.module.visit(transformer)
     except _GiveUp:
@@ -92,14 +108,24 @@ class _Mover(cst.CSTTransformer):
         self.uses = uses
         self.super_call = super_call
         self.done = False
+        self.following: list[cst.SimpleStatementLine] = []
+        self.dropped: list[cst.SimpleStatementLine] = []
+        #: the following statements as rewritten (alias -> self.<attribute>), in order.
+        self.carried: dict[int, cst.SimpleStatementLine] = {}
 
     # -- removing the old creation, rewriting global uses -------------------------------------
 
     def leave_SimpleStatementLine(
         self, original_node: cst.SimpleStatementLine, updated_node: cst.SimpleStatementLine
     ) -> cst.SimpleStatementLine | cst.RemovalSentinel:
-        if original_node is self.moved:
+        if original_node is self.moved or any(original_node is node for node in self.dropped):
             return cst.RemoveFromParent()
+        for index, node in enumerate(self.following):
+            if original_node is node:
+                self.carried[index] = updated_node.with_changes(
+                    leading_lines=[line for line in updated_node.leading_lines if line.comment]
+                )
+                return cst.RemoveFromParent()
         return updated_node
 
     def leave_Name(self, original_node: cst.Name, updated_node: cst.Name) -> cst.BaseExpression:
@@ -179,8 +205,16 @@ class _Mover(cst.CSTTransformer):
             _is_docstring(body[position]) or _is_super_setup(body[position])
         ):
             position += 1
-        body.insert(position, self._assignment(params[0].name.value))
+        body[position:position] = self._statements(params[0].name.value)
         return method.with_changes(body=method.body.with_changes(body=body))
+
+    def _statements(self, receiver: str) -> list[cst.SimpleStatementLine]:
+        if len(self.carried) != len(self.following):
+            raise _GiveUp
+        carried = [self.carried[index] for index in sorted(self.carried)]
+        if self.following and receiver != "self":
+            raise _GiveUp  # the alias uses were spelled `self.<attribute>`
+        return [self._assignment(receiver), *carried]
 
     def _new_method(self) -> cst.FunctionDef:
         source = "async def asyncSetUp(self):\n"
@@ -193,7 +227,7 @@ class _Mover(cst.CSTTransformer):
         ):
             raise _GiveUp
         body = list(method.body.body)
-        body[-1] = self._assignment("self")
+        body[-1:] = self._statements("self")
         return method.with_changes(body=method.body.with_changes(body=body))
 
 

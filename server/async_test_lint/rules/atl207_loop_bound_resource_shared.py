@@ -29,6 +29,11 @@ class Resource:
     value: ast.Call
     statement: ast.stmt
     description: str
+    #: local names of setUpClass that hold the object too (`ev = cls.ready = asyncio.Event()`,
+    #: or `ev = asyncio.Event()` ... `cls.ready = ev`).
+    aliases: tuple[str, ...] = ()
+    #: the `cls.ready = ev` statement that publishes a local alias (None when made in place).
+    link: ast.stmt | None = None
 
 
 class LoopBoundResourceShared(Rule):
@@ -150,13 +155,15 @@ class LoopBoundResourceShared(Rule):
         for statement in ast.walk(method.node):
             if not isinstance(statement, (ast.Assign, ast.AnnAssign)):
                 continue
-            target, value = _single_assignment(statement)
-            chain = attribute_chain(target, receiver) if target is not None else None
-            if chain is None or "." in chain or value is None:
+            found = _published(context, method, receiver, statement)
+            if found is None:
                 continue
+            chain, value, aliases, link = found
             description = _loop_bound(context, value, method.scope)
             if description is not None:
-                yield Resource("setUpClass", chain, value, statement, description)
+                creation = statement if link is None else _creation_statement(context, value)
+                if creation is not None:
+                    yield Resource("setUpClass", chain, value, creation, description, aliases, link)
 
     def _module_resources(self, context: Context) -> Iterator[Resource]:
         model = context.model
@@ -170,6 +177,44 @@ class LoopBoundResourceShared(Rule):
             description = _loop_bound(context, value, model.module_scope)
             if description is not None:
                 yield Resource("module", target.id, value, statement, description)
+
+
+def _published(
+    context: Context, method: FunctionInfo, receiver: str, statement: ast.Assign | ast.AnnAssign
+) -> tuple[str, ast.Call, tuple[str, ...], ast.stmt | None] | None:
+    """`cls.x = <call>`, `ev = cls.x = <call>` (aliases `ev`), or `cls.x = ev` where the local
+    `ev` is bound once, to a call, in `method`: (attribute, call, aliases, link statement)."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+    chains = [attribute_chain(target, receiver) for target in targets]
+    published = [chain for chain in chains if chain is not None]
+    if len(published) != 1 or "." in published[0] or statement.value is None:
+        return None
+    aliases = tuple(target.id for target in targets if isinstance(target, ast.Name))
+    if len(aliases) + 1 != len(targets):
+        return None  # a tuple, subscript or other attribute target
+    value = statement.value
+    if isinstance(value, ast.Call):
+        return published[0], value, aliases, None
+    if aliases or not isinstance(value, ast.Name):
+        return None
+    bindings = method.scope.bindings.get(value.id, [])
+    if len(bindings) != 1 or bindings[0].kind != "assign":
+        return None
+    made = bindings[0].node
+    creation = context.model.parent(made) if isinstance(made, ast.Call) else None
+    if not (
+        isinstance(made, ast.Call)
+        and isinstance(creation, ast.Assign)
+        and len(creation.targets) == 1
+        and isinstance(creation.targets[0], ast.Name)
+    ):
+        return None
+    return published[0], made, (value.id,), statement
+
+
+def _creation_statement(context: Context, value: ast.Call) -> ast.stmt | None:
+    parent = context.model.parent(value)
+    return parent if isinstance(parent, ast.Assign) else None
 
 
 def _single_assignment(statement: ast.AST) -> tuple[ast.expr | None, ast.Call | None]:
@@ -289,6 +334,10 @@ class _Plan:
     #: (line, column) code-point positions (1-based line) of global uses to turn into `self.<attr>`.
     uses: dict[tuple[int, int], str]
     super_call: bool
+    #: (0-based line, column) of setUpClass statements that use an alias and move along.
+    follow: tuple[tuple[int, int], ...] = ()
+    #: (0-based line, column) of the `cls.x = alias` statement, removed.
+    drop: tuple[tuple[int, int], ...] = ()
 
 
 def _fix(context: Context, cls: ClassInfo, resource: Resource) -> Fix | None:
@@ -297,7 +346,16 @@ def _fix(context: Context, cls: ClassInfo, resource: Resource) -> Fix | None:
         return None
     from ._atl207_rewrite import rewrite  # libcst, only when a front end asks for the fix
 
-    new_text = rewrite(context, plan.cls, plan.resource, plan.attribute, plan.uses, plan.super_call)
+    new_text = rewrite(
+        context,
+        plan.cls,
+        plan.resource,
+        plan.attribute,
+        plan.uses,
+        plan.super_call,
+        follow=plan.follow,
+        drop=plan.drop,
+    )
     if new_text is None or new_text == context.text:
         return None
     edits = line_diff_edits(context.text, new_text, 0)
@@ -309,6 +367,19 @@ def _plan(context: Context, cls: ClassInfo, resource: Resource) -> _Plan | None:
     uses: dict[tuple[int, int], str] = {}
     if not _creation_is_movable(context, cls, resource):
         return None
+    follow: tuple[tuple[int, int], ...] = ()
+    drop: tuple[tuple[int, int], ...] = ()
+    if resource.aliases:
+        moved = _alias_statements(context, cls, resource)
+        if moved is None:
+            return None
+        follow, alias_uses = moved
+        uses.update(alias_uses)
+        if resource.link is not None:
+            if context.model.parent(resource.link) is not cls.methods["setUpClass"].node:
+                return None  # published inside an `if`/`with`/loop
+            link = context.parsed.node_range(resource.link).start
+            drop = ((link.line, link.column),)
     if resource.where == "module":
         attribute = resource.name.lower()
         if (
@@ -337,7 +408,47 @@ def _plan(context: Context, cls: ClassInfo, resource: Resource) -> _Plan | None:
                 return None  # `ClassName.queue`: stays a class attribute
         if _class_body_reads(cls, resource):
             return None
-    return _Plan(cls, resource, attribute, uses, _needs_super_call(context, cls))
+    return _Plan(cls, resource, attribute, uses, _needs_super_call(context, cls), follow, drop)
+
+
+def _alias_statements(
+    context: Context, cls: ClassInfo, resource: Resource
+) -> tuple[tuple[tuple[int, int], ...], dict[tuple[int, int], str]] | None:
+    """The statements of setUpClass that use a local alias of the object: each must be an
+    expression statement of setUpClass's own body after the object is made, reading no other
+    local and not the class (`ev.set()`); they move to asyncSetUp with the alias spelled
+    `self.<attribute>`. None when an alias is used any other way."""
+    method = cls.methods["setUpClass"]
+    receiver = method.receiver
+    made_at = resource.statement.lineno
+    follow: list[tuple[int, int]] = []
+    uses: dict[tuple[int, int], str] = {}
+    for statement in method.node.body:
+        names = [node for node in ast.walk(statement) if isinstance(node, ast.Name)]
+        alias_names = [node for node in names if node.id in resource.aliases]
+        if statement in (resource.statement, resource.link) or not alias_names:
+            continue
+        if not isinstance(statement, ast.Expr) or statement.lineno < made_at:
+            return None
+        for node in names:
+            if node.id == receiver or (
+                node.id not in resource.aliases and node.id in method.scope.bindings
+            ):
+                return None
+        start = context.parsed.node_range(statement).start
+        follow.append((start.line, start.column))
+        for node in alias_names:
+            at = context.parsed.node_range(node).start
+            uses[(at.line + 1, at.column)] = "self"
+    counted = sum(
+        1
+        for node in ast.walk(method.node)
+        if isinstance(node, ast.Name) and node.id in resource.aliases
+    )
+    expected = len(uses) + len(resource.aliases) + (1 if resource.link is not None else 0)
+    if counted != expected:
+        return None  # an alias is read inside a nested block, a lambda...
+    return tuple(follow), uses
 
 
 def _attribute_mentions(method: FunctionInfo, attribute: str, owner: str | None) -> int:
@@ -480,6 +591,109 @@ class WorkerTest(unittest.IsolatedAsyncioTestCase):
 
     async def test_second(self):
         self.assertEqual(await self.roundtrip(2), 2)
+"""
+
+_RUNNABLE_ALIAS = """\
+import asyncio
+import unittest
+
+
+class ReadyTest(unittest.IsolatedAsyncioTestCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        ev = cls.ready = asyncio.Event()
+        ev.set()  # ready from the start
+
+    async def wait_twice(self):
+        await self.ready.wait()
+        self.ready.clear()
+        asyncio.get_running_loop().call_later(0.01, self.ready.set)
+        await self.ready.wait()
+
+    async def test_wait(self):
+        await self.wait_twice()
+
+    async def test_wait_again(self):
+        await self.wait_twice()
+"""
+
+_RUNNABLE_ALIAS_FIXED = """\
+import asyncio
+import unittest
+
+
+class ReadyTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        self.ready = asyncio.Event()
+        self.ready.set()  # ready from the start
+
+    async def wait_twice(self):
+        await self.ready.wait()
+        self.ready.clear()
+        asyncio.get_running_loop().call_later(0.01, self.ready.set)
+        await self.ready.wait()
+
+    async def test_wait(self):
+        await self.wait_twice()
+
+    async def test_wait_again(self):
+        await self.wait_twice()
+"""
+
+_RUNNABLE_LINKED_ALIAS = """\
+import asyncio
+import unittest
+
+
+class JobsTest(unittest.IsolatedAsyncioTestCase):
+    @classmethod
+    def setUpClass(cls):
+        jobs = asyncio.Queue()
+        jobs.put_nowait("warm-up")
+        cls.jobs = jobs
+        cls.prefix = "job"
+
+    async def take(self):
+        await self.jobs.get()
+        getter = asyncio.ensure_future(self.jobs.get())
+        await asyncio.sleep(0)
+        self.jobs.put_nowait(f"{self.prefix}-1")
+        return await getter
+
+    async def test_take(self):
+        self.assertEqual(await self.take(), "job-1")
+
+    async def test_take_again(self):
+        self.assertEqual(await self.take(), "job-1")
+"""
+
+_RUNNABLE_LINKED_ALIAS_FIXED = """\
+import asyncio
+import unittest
+
+
+class JobsTest(unittest.IsolatedAsyncioTestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.prefix = "job"
+
+    async def asyncSetUp(self):
+        self.jobs = asyncio.Queue()
+        self.jobs.put_nowait("warm-up")
+
+    async def take(self):
+        await self.jobs.get()
+        getter = asyncio.ensure_future(self.jobs.get())
+        await asyncio.sleep(0)
+        self.jobs.put_nowait(f"{self.prefix}-1")
+        return await getter
+
+    async def test_take(self):
+        self.assertEqual(await self.take(), "job-1")
+
+    async def test_take_again(self):
+        self.assertEqual(await self.take(), "job-1")
 """
 
 LoopBoundResourceShared.invalid = (
@@ -638,6 +852,21 @@ class ClientTest(unittest.IsolatedAsyncioTestCase):
         self.assertEqual(await self.client.get("b"), "b")
 """,
         note="A project client whose __init__ makes a Semaphore.",
+    ),
+    Invalid(
+        _RUNNABLE_ALIAS,
+        line=9,
+        fixed=_RUNNABLE_ALIAS_FIXED,
+        runnable=True,
+        note="Reached through an alias (`ev = cls.ready = asyncio.Event()`); the statement that "
+        "configures it through the alias moves along.",
+    ),
+    Invalid(
+        _RUNNABLE_LINKED_ALIAS,
+        line=8,
+        fixed=_RUNNABLE_LINKED_ALIAS_FIXED,
+        runnable=True,
+        note="Made in a local, configured, then published (`cls.jobs = jobs`).",
     ),
 )
 
