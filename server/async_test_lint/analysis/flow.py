@@ -20,7 +20,7 @@ from __future__ import annotations
 import ast
 import enum
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol, Union
 
 from .model import ClassInfo, FunctionInfo, Scope, SemanticModel
@@ -250,6 +250,29 @@ class Flow:
         """The use whose maximal chain is `node` (`self.repo.get(1)`), if it names a place."""
         return self.facts().by_node.get(id(node))
 
+    def reach_value(self, node: ast.expr, limit: int = MAX_DEPTH) -> list[Reached]:
+        """Where the value of any expression goes: `reach` from the chain `node` is part of,
+        with steps relative to `node`'s value (`Service(x).run()`: the object's `run()` call)."""
+        maximal, extra = node, []
+        while True:
+            parent = self.model.parent(maximal)
+            if isinstance(parent, ast.Attribute) and parent.value is maximal:
+                extra.append(parent.attr)
+            elif isinstance(parent, ast.Call) and parent.func is maximal:
+                extra.append(CALL)
+            elif isinstance(parent, ast.Subscript) and parent.value is maximal:
+                extra.append(ITEM)
+            else:
+                break
+            maximal = parent
+        start = self.use_of(maximal)
+        if start is None:
+            return []
+        return [
+            Reached(item.use, (*extra, *item.steps), item.path, item.always)
+            for item in self.reach(start, limit)
+        ]
+
     def uses_in(self, function: FunctionInfo) -> list[Use]:
         return self.facts().by_function.get(id(function.node), [])
 
@@ -400,9 +423,11 @@ class Flow:
                         continue
                     relative = _relative(later.steps, under)
                     if relative is not None:
-                        queue.append((Reached(later, relative, path, always and later.always), ()))
+                        # what went there was the value's `reached.steps` part
+                        steps = (*reached.steps, *relative)
+                        queue.append((Reached(later, steps, path, always and later.always), ()))
                     elif under[: len(later.steps)] == later.steps and later.role in _TRANSFERS:
-                        held = Reached(later, (), path, always and later.always)
+                        held = Reached(later, reached.steps, path, always and later.always)
                         queue.append((held, under[len(later.steps) :]))
                 if place.kind == "attr" and not under:
                     queue.extend((item, ()) for item in self._through_holder(place, path, always))
@@ -445,9 +470,9 @@ class Flow:
         elif use.role is Role.ARGUMENT:
             parameter = self.parameter_of(use)
             if parameter is not None:
-                yield parameter, ()
+                yield parameter, use.target_steps
         elif use.role is Role.RETURNED:
-            yield Place("return", use.where, ""), ()
+            yield Place("return", use.where, ""), use.target_steps
 
     def parameter_of(self, use: Use) -> Place | None:
         """The parameter an argument binds, when the callee is known."""
@@ -542,15 +567,18 @@ def summary_facts(flow: Flow, function: FunctionInfo) -> tuple[FlowFact, ...]:
         for reached in flow.reach(use, limit=4):
             inner = reached.use
             if inner.function is not function:
-                break
+                continue
             if reached.path and inner.place.kind in ("param", "attr"):
                 continue  # recorded from its own root
-            facts.append(_fact(use.place, reached, inner))
+            facts.append(_fact(use, reached, inner))
     return tuple(dict.fromkeys(facts))
 
 
-def _fact(root: Place, reached: Reached, use: Use) -> FlowFact:
-    steps = (*reached.steps,) if reached.path else use.steps
+def _fact(root_use: Use, reached: Reached, use: Use) -> FlowFact:
+    """The fact of `use`, reached from the use of a parameter or attribute `root_use`: its steps
+    are spelled from the root place (the value `root_use` moved was `root.steps` of it)."""
+    root = root_use.place
+    steps = (*root_use.steps, *reached.steps) if reached.path else use.steps
     target_kind = target_name = ""
     target_steps: Steps = ()
     if use.target is not None and use.target.kind in ("attr", "return"):
@@ -700,20 +728,14 @@ def _binds_only_parameter(model: SemanticModel, name: str, scope: Scope, owner: 
     )
 
 
-#: Statements and expressions whose parts may not run.
+#: Statements and expressions whose parts may not run. A `for` body counts as running: tests
+#: iterate what they set up, and the collections they pass are not empty.
 _BRANCHING: tuple[type[ast.AST], ...] = (
     ast.If,
     ast.While,
-    ast.For,
-    ast.AsyncFor,
     ast.IfExp,
     ast.BoolOp,
     ast.ExceptHandler,
-    ast.comprehension,
-    ast.ListComp,
-    ast.SetComp,
-    ast.DictComp,
-    ast.GeneratorExp,
     *(getattr(ast, name) for name in ("match_case",) if hasattr(ast, name)),
 )
 _TRANSFERS = frozenset({Role.STORED, Role.ARGUMENT, Role.RETURNED})
@@ -856,15 +878,16 @@ class _Walker:
             self.facts.add(use)
 
     def _roles(self, base: _UseBase, scope: Scope) -> Iterator[Use]:
-        node, model = base.node, self.model
-        parent = model.parent(node)
-        context = getattr(node, "ctx", None)
+        model = self.model
+        context = getattr(base.node, "ctx", None)
         if context is not None and not isinstance(context, ast.Load):
             if base.steps:  # `x.a = v` / `x[k] = v`: the value of `x` is configured
                 yield base.make(
                     Role.CONFIGURED, steps=base.steps[:-1], target_steps=base.steps[-1:]
                 )
             return
+        node = self._anchor(base.node)  # `store or Store()`: the value goes where the `or` goes
+        parent = model.parent(node)
         if isinstance(parent, ast.Await):
             yield base.make(Role.AWAITED)
         elif isinstance(parent, ast.withitem) and parent.context_expr is node:
@@ -908,18 +931,39 @@ class _Walker:
         else:
             yield base.make(Role.OTHER)
 
+    def _anchor(self, node: ast.expr) -> ast.expr:
+        """The expression whose value `node` may be: `x or default`, `a if c else x`,
+        `cast(T, x)`-free `(x)` (parentheses leave no node)."""
+        current = node
+        while True:
+            parent = self.model.parent(current)
+            if (isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or)) or (
+                isinstance(parent, ast.IfExp) and parent.test is not current
+            ):
+                current = parent
+            else:
+                return current
+
     def _argument(
-        self, base: _UseBase, call: ast.Call, scope: Scope, keyword: str | None = None
+        self,
+        base: _UseBase,
+        call: ast.Call,
+        scope: Scope,
+        keyword: str | None = None,
+        anchor: ast.AST | None = None,
+        under: Steps = (),
     ) -> Use:
         argument: Argument = keyword
+        anchor = anchor if anchor is not None else self._anchor(base.node)
         if keyword is None:
-            argument = next((i for i, a in enumerate(call.args) if a is base.node), None)
+            argument = next((i for i, a in enumerate(call.args) if a is anchor), None)
             if argument is None:
                 return base.make(Role.OTHER)  # `*args`: position unknown
             if any(isinstance(a, ast.Starred) for a in call.args[:argument]):
                 argument = None
         return base.make(
             Role.ARGUMENT,
+            target_steps=under,
             call=call,
             argument=argument,
             callee=self._callee(call, base.function, scope),
@@ -958,17 +1002,31 @@ class _Walker:
             targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
             for target in targets:
                 yield from self._bind(target, base, under, scope, contained=True)
-            return
-        if isinstance(parent, ast.Return):
-            yield base.make(Role.RETURNED, steps=(*base.steps,), target_steps=under)
-            return
-        yield base.make(Role.OTHER)
+        elif isinstance(parent, ast.Return):
+            yield base.make(Role.RETURNED, target_steps=under)
+        elif isinstance(parent, ast.Call) and outer in parent.args:
+            yield self._argument(base, parent, scope, anchor=outer, under=under)
+        elif isinstance(parent, ast.keyword) and parent.arg is not None:
+            call = self.model.parent(parent)
+            if isinstance(call, ast.Call):
+                yield self._argument(base, call, scope, parent.arg, anchor=outer, under=under)
+        else:
+            yield base.make(Role.OTHER)
 
     def _bind(
         self, target: ast.expr, base: _UseBase, extra: Steps, scope: Scope, contained: bool = False
     ) -> Iterator[Use]:
         """The value (+ `extra` steps) is bound to `target`: a store into its place. Unpacking
-        binds one element (`[]`) to each name; a container stores its element one step down."""
+        binds one element (`[]`) to each name; a container stores its element one step down.
+        Iterating a dict's `.values()` or `.items()` binds its values (`[]` of the dict)."""
+        view = base.steps[-2:]
+        if extra == (ITEM,) and not contained and view in (("values", CALL), ("items", CALL)):
+            values = replace(base, steps=base.steps[:-2])
+            if view[0] == "values":
+                yield from self._bind(target, values, (ITEM,), scope)
+            elif isinstance(target, (ast.Tuple, ast.List)) and len(target.elts) == 2:
+                yield from self._bind(target.elts[1], values, (ITEM,), scope)
+            return
         if isinstance(target, (ast.Tuple, ast.List)):
             for element in target.elts:
                 inner = element.value if isinstance(element, ast.Starred) else element

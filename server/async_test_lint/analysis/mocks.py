@@ -142,6 +142,9 @@ class BrokenAwait:
     #: `MagicMock`), or the `def` of a sync `side_effect` function (-> `async def`).
     repair: ast.AST
     repair_kind: str  # "async-mock", "magic-mock", "async-def"
+    #: the test itself calls the mock on the way (`Service(factory())`): an `AsyncMock` there
+    #: would hand a coroutine to that call, so changing the mock class is no repair.
+    called_on_the_way: bool = False
 
 
 def broken_awaits(semantics: Semantics, mock: ast.Call, scope: Scope) -> Iterator[BrokenAwait]:
@@ -166,10 +169,24 @@ def broken_awaits(semantics: Semantics, mock: ast.Call, scope: Scope) -> Iterato
             continue
         if not _runs(semantics, item):
             continue
-        found = _breaks(semantics, factory, mock, role, _normalise(item.steps), configured)
+        path = _normalise(item.steps)
+        found = _breaks(semantics, factory, mock, role, path, configured)
         if found is not None:
             awaited, repair, kind = found
-            yield BrokenAwait(item, _PROTOCOL[role], awaited, repair, kind)
+            on_the_way = _called_on_the_way(reached, path)
+            yield BrokenAwait(item, _PROTOCOL[role], awaited, repair, kind, on_the_way)
+
+
+def _called_on_the_way(reached: list[Reached], awaited: Steps) -> bool:
+    """Whether a call of the mock that the awaited value is derived from is made without
+    `await` (`factory()` before `await svc.place()` reaches `factory.return_value...`)."""
+    for item in reached:
+        if item.steps[-1:] != (CALL,) or item.use.role is Role.AWAITED:
+            continue
+        called = _normalise(item.steps)
+        if len(called) < len(awaited) and awaited[: len(called)] == called:
+            return True
+    return False
 
 
 def _normalise(steps: Steps) -> Steps:
@@ -254,21 +271,27 @@ def _breaks(
             return None
         if path[length:] or not is_plain_value(value):
             return None  # a mock set there is followed from where it is made
-        if role is not Role.AWAITED:
-            return None
+        if role is not Role.AWAITED or _async_child(factory, prefix[:-1]):
+            return None  # an AsyncMock's return_value is what awaiting its call gives
         return (
             f"the value {_short(semantics, value)} set as {_spell_path(prefix)}",
             mock.func,
             "async-mock",
         )
-    if "__aenter__" in path and factory == MAGIC_MOCK:
-        return None  # what `async with` on a MagicMock gives is an AsyncMock child
+    if _async_child(factory, path):
+        return None
     if factory not in _LACKS[role]:
         return None
     if role is not Role.AWAITED:
         return f"a {name}", mock.func, "magic-mock"
     what = f"a {name}" if not path else f"its {_spell_path(path)} (a {name} too)"
     return what, mock.func, "async-mock"
+
+
+def _async_child(factory: str, path: Steps) -> bool:
+    """Whether the child of a mock at `path` is an `AsyncMock`: what `async with` on a
+    `MagicMock` gives (`__aenter__` is an AsyncMock, and so are its children)."""
+    return factory == MAGIC_MOCK and ("__aenter__" in path or "__aexit__" in path)
 
 
 def _side_effect_for(path: Steps, length: int, configured: _Configured) -> ast.expr | None:
@@ -320,12 +343,26 @@ def _side_effect_breaks(
 
 
 def _returns_plain(function: FunctionInfo) -> bool:
-    """Every `return` of the function gives a literal or a name (never a coroutine call)."""
+    """Every `return` of the function gives a value that certainly cannot be awaited."""
     returns = [node for node in ast.walk(function.node) if isinstance(node, ast.Return)]
     return bool(returns) and all(
-        node.value is None or is_plain_value(node.value) or isinstance(node.value, ast.Name)
-        for node in returns
+        node.value is None or isinstance(node.value, _NOT_AWAITABLE) for node in returns
     )
+
+
+#: Expressions whose value is never awaitable: literals, displays, comprehensions, comparisons.
+_NOT_AWAITABLE = (
+    ast.Constant,
+    ast.JoinedStr,
+    ast.List,
+    ast.Tuple,
+    ast.Set,
+    ast.Dict,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.Compare,
+)
 
 
 def _function_of(model: SemanticModel, node: ast.AST) -> FunctionInfo | None:
@@ -369,14 +406,10 @@ def _holder(flow: Flow, path: tuple[Use, ...]) -> tuple[frozenset[str], frozense
     through the last transfer of `path`."""
     last = path[-1]
     if last.role is Role.STORED and last.target is not None and last.target_steps:
+        # `svc.repo = value`: the object is what `svc` holds
         uses = [Reached(u, u.steps, (), u.always) for u in flow.uses(last.target)]
-        prefix = last.target_steps[:-1]
     elif last.role is Role.ARGUMENT and last.call is not None:
-        start = flow.use_of(last.call)
-        if start is None:
-            return None
-        uses = list(flow.reach(start))
-        prefix = ()
+        uses = flow.reach_value(last.call)
     elif len(path) >= 2 and path[-2].role is Role.ARGUMENT and path[-2].call is not None:
         return _holder(flow, path[:-1])
     else:
@@ -385,9 +418,6 @@ def _holder(flow: Flow, path: tuple[Use, ...]) -> tuple[frozenset[str], frozense
     replaced: set[str] = set()
     for item in uses:
         steps = item.steps
-        if steps[: len(prefix)] != prefix:
-            continue
-        steps = steps[len(prefix) :]
         if len(steps) >= 2 and steps[1] == CALL:
             called.add(steps[0])
         if item.use.role is Role.CONFIGURED and not steps and item.use.target_steps:

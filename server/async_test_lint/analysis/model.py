@@ -134,6 +134,7 @@ class SemanticModel:
         #: per-model memo for derived facts (keyed by the deriving function's purpose).
         self.cache: dict[str, Any] = {}
         self._qualified_names: dict[tuple[int, int], tuple[ast.AST, Scope, str | None]] = {}
+        self._aliases: dict[tuple[str, frozenset[str]], set[str]] = {}
         _Builder(self).build()
 
     def release(self) -> None:
@@ -160,6 +161,7 @@ class SemanticModel:
         self._class_by_node.clear()
         self._function_by_node.clear()
         self._qualified_names.clear()
+        self._aliases.clear()
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -173,6 +175,33 @@ class SemanticModel:
         """Call sites whose callee's last name part is one of `names` (cheap pre-filter)."""
         for name in names:
             yield from self.calls_by_name.get(name, ())
+
+    def calls_to(self, *qualified_names: str) -> Iterator[CallSite]:
+        """Call sites whose callee resolves to one of `qualified_names`, however it is spelled
+        here (`mock.Mock()`, `Mock()`, `M()` after `from unittest.mock import Mock as M`)."""
+        wanted = frozenset(qualified_names)
+        names = {name.rpartition(".")[2] for name in wanted} | self._aliases_of(wanted)
+        for site in self.calls_named(*sorted(names)):
+            if self.callee_name(site) in wanted:
+                yield site
+
+    def _aliases_of(self, wanted: frozenset[str]) -> set[str]:
+        """Local names bound (by import or `x = y`) to one of `wanted`, in any scope."""
+        key = ("aliases", wanted)
+        cached = self._aliases.get(key)
+        if cached is None:
+            cached = set()
+            scopes = [self.module_scope, *(f.scope for f in self.functions)]
+            scopes += [cls.scope for cls in self.classes]
+            for scope in scopes:
+                for name, bindings in scope.bindings.items():
+                    if any(
+                        b.kind in ("import", "assign") and self._binding_name(b, scope, 0) in wanted
+                        for b in bindings
+                    ):
+                        cached.add(name)
+            self._aliases[key] = cached
+        return cached
 
     def parent(self, node: ast.AST) -> ast.AST | None:
         return self.parents.get(id(node))

@@ -9,7 +9,7 @@ from functools import partial
 from ..analysis.flow import Reached, Role
 from ..analysis.mocks import BrokenAwait, broken_awaits, short_name
 from ..analysis.model import FunctionInfo
-from ..analysis.names import ASYNC_MOCK, MAGIC_MOCK
+from ..analysis.names import ASYNC_MOCK, MAGIC_MOCK, MOCK
 from ..context import Context
 from ..fixes.mocks import async_def_fix, mock_class_fix
 from ..model import Diagnostic, LazyFix, Safety
@@ -59,7 +59,7 @@ class SyncMockAwaited(Rule):
 
     def check(self, context: Context) -> Iterator[Diagnostic]:
         model = context.model
-        for site in model.calls_named("Mock", "MagicMock"):
+        for site in model.calls_to(MOCK, MAGIC_MOCK):
             broken = next(broken_awaits(context.semantics, site.node, site.scope), None)
             if broken is None:
                 continue
@@ -114,23 +114,26 @@ def _label(function: FunctionInfo) -> str:
 
 
 def _destination(context: Context, reached: Reached) -> str:
-    """` becomes self.repo.store` / ` is passed to OrderService(store=...)`: the last place in
-    this file the mock went on its way."""
-    for transfer in reversed(reached.path):
+    """` becomes self.repo, passed to OrderService(store=...)`: where the mock went in this
+    file (the first store that is more than a local name, the last call it was handed to)."""
+    stored = passed = None
+    for transfer in reached.path:
         if transfer.node is None:
             continue
-        if transfer.role is Role.STORED:
-            target = _assignment_target(context, transfer.node)
-            if target is not None:
-                return f" becomes {target}"
-        if transfer.role is Role.ARGUMENT and transfer.callee is not None:
-            argument = transfer.argument
-            if isinstance(argument, str):
-                label = f"{argument}=..."
-            else:
-                label = "..." if argument is None else f"argument {argument + 1}"
-            return f" is passed to {short_name(transfer.callee)}({label})"
-    return ""
+        if transfer.role is Role.STORED and transfer.target is not None and stored is None:
+            if transfer.target.kind not in ("local", "global") or transfer.target_steps:
+                stored = _assignment_target(context, transfer.node)
+        elif transfer.role is Role.ARGUMENT and transfer.callee is not None:
+            passed = f"{short_name(transfer.callee)}({_argument_label(transfer.argument)})"
+    if stored is None:
+        return f" is passed to {passed}" if passed else ""
+    return f" becomes {stored}, passed to {passed}" if passed else f" becomes {stored}"
+
+
+def _argument_label(argument: int | str | None) -> str:
+    if isinstance(argument, str):
+        return f"{argument}=..."
+    return "..." if argument is None else f"argument {argument + 1}"
 
 
 def _assignment_target(context: Context, value: ast.AST) -> str | None:
@@ -145,7 +148,7 @@ def _assignment_target(context: Context, value: ast.AST) -> str | None:
 
 
 def _fix(context: Context, broken: BrokenAwait) -> LazyFix | None:
-    if context.target < (3, 8):
+    if context.target < (3, 8) or broken.called_on_the_way:
         return None
     model, repair = context.model, broken.repair
     if broken.repair_kind == "async-def" and isinstance(repair, ast.FunctionDef):
