@@ -68,6 +68,32 @@ def conversion_lazy_fix(
     )
 
 
+def own_loop_lazy_fix(context: Context, cls: ClassInfo) -> LazyFix | None:
+    """For an `IsolatedAsyncioTestCase` that also makes and drives a loop of its own: the methods
+    that drive it become `async def` (`setUp`/`tearDown` become `asyncSetUp`/`asyncTearDown`),
+    `self.loop.run_until_complete(x)` becomes `await x`, calls of converted helpers are awaited,
+    and the loop's creation, `set_event_loop` and `close` go: everything then runs on the loop the
+    runner gives each test. None when the loop has other uses (`call_soon`, passed along...)."""
+    prepared = _prepare(context, cls, base_only=False, keep_base=True)
+    if prepared is None:
+        return None
+    return context.lazy_fix(
+        conversion_title(prepared[1]), Safety.UNSAFE, lambda: _own_loop_fix(context, cls)
+    )
+
+
+def _own_loop_fix(context: Context, cls: ClassInfo) -> Fix | None:
+    prepared = _prepare(context, cls, base_only=False, keep_base=True)
+    if prepared is None:
+        return None
+    segment, plan, _ = prepared
+    new_segment = segment.rewrite(plan)
+    if new_segment is None:
+        return None
+    edits = line_diff_edits(segment.original, new_segment, segment.first_line)
+    return Fix(conversion_title(plan), Safety.UNSAFE, tuple(edits))
+
+
 def conversion_title(plan: ConversionPlan) -> str:
     """What the conversion changes, counted: "Convert OrderTest to IsolatedAsyncioTestCase,
     make 2 methods async and await 3 calls"."""
@@ -77,17 +103,22 @@ def conversion_title(plan: ConversionPlan) -> str:
         calls = _count(len(plan.loop_calls), "call", "calls")
         return f"Run {name}'s tests on a per-test loop made in setUp ({calls} on self.loop)"
     made_async = [method for method in plan.make_async if not plan.cls.methods[method].is_async]
-    renamed = [f"{old} to {new}" for old, new in plan.make_async.items() if old != new]
+    renames = sorted((old, new) for old, new in plan.make_async.items() if old != new)
     changes = []
     if made_async:
         changes.append(f"make {_count(len(made_async), 'method', 'methods')} async")
-    if renamed:
-        changes.append("rename " + ", ".join(sorted(renamed)))
+    if renames:
+        olds = "/".join(old for old, _ in renames)
+        news = "/".join(new for _, new in renames)
+        changes.append(f"rename {olds} to {news}")
     if awaited:
         changes.append(f"await {_count(awaited, 'call', 'calls')}")
     if plan.remove_statements:
         changes.append("drop the hand-made loop")
     title = f"Convert {name} to IsolatedAsyncioTestCase"
+    if plan.keep_base:
+        changes = [change for change in changes if change != "drop the hand-made loop"]
+        title = f"Drop {name}'s own event loop"
     if not changes:
         return title
     if len(changes) == 1:
@@ -100,13 +131,15 @@ def _count(number: int, singular: str, plural: str) -> str:
 
 
 def _prepare(
-    context: Context, cls: ClassInfo, *, base_only: bool
+    context: Context, cls: ClassInfo, *, base_only: bool, keep_base: bool = False
 ) -> tuple[_ClassSegment, ConversionPlan, list[Edit]] | None:
-    per_test_loop = context.target < (3, 8)
+    per_test_loop = context.target < (3, 8) and not keep_base
     segment = _ClassSegment.of(context, cls)
     if segment is None:
         return None
-    plan = _make_plan(context, cls, segment, per_test_loop, base_only=base_only)
+    plan = _make_plan(
+        context, cls, segment, per_test_loop, base_only=base_only, keep_base=keep_base
+    )
     if plan is None:
         return None
     import_edits: list[Edit] = []
@@ -119,7 +152,7 @@ def _prepare(
             f"self.loop = {factory.text}()",
             "self.addCleanup(self.loop.close)",
         )
-    else:
+    elif not keep_base:
         isolated = reference(context.model, ISOLATED)
         if isolated is None:
             return None
@@ -138,8 +171,9 @@ def _make_plan(
     per_test_loop: bool,
     *,
     base_only: bool = False,
+    keep_base: bool = False,
 ) -> ConversionPlan | None:
-    plan = ConversionPlan(cls, per_test_loop)
+    plan = ConversionPlan(cls, per_test_loop, keep_base)
     drivers = _loop_driving_calls(context, cls)
     converted: set[str] = set()
     for method_name, calls in drivers.items():
@@ -200,7 +234,14 @@ def _make_plan(
     clobbered = "loop" not in removed_attributes and "loop" in _self_attribute_assignments(cls)
     if per_test_loop and clobbered:
         return None  # `self.loop` holds something else: the per-test loop would clobber it
-    if not per_test_loop:
+    if keep_base and not (removed_attributes or plan.remove_statements):
+        return None  # the class's own loop has other uses: it cannot simply go
+    if keep_base:
+        for call in _helper_calls(context, cls, set(plan.make_async)):
+            plan.helper_calls[segment.span(context, call.node)] = needs_parentheses_as_operand(
+                context.model, call.node
+            )
+    elif not per_test_loop:
         for call in _helper_calls(context, cls, set(plan.make_async)):
             plan.helper_calls[segment.span(context, call.node)] = needs_parentheses_as_operand(
                 context.model, call.node

@@ -59,6 +59,8 @@ class _ClassTransformer(cst.CSTTransformer):
             updated_node = self._keep_first_spacing(original_node, updated_node)
         if self.plan.per_test_loop:
             return self._add_loop_setup(updated_node)
+        if self.plan.keep_base:
+            return updated_node
         return self._switch_base(original_node, updated_node)
 
     def _switch_base(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:

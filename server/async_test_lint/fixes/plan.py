@@ -16,6 +16,8 @@ Span = tuple[
 class ConversionPlan:
     cls: ClassInfo
     per_test_loop: bool
+    #: the class already is an IsolatedAsyncioTestCase (it also drove a loop of its own).
+    keep_base: bool = False
     #: method name -> new name, for methods that become `async def`.
     make_async: dict[str, str] = field(default_factory=dict)
     #: `asyncio.run(x)`-style calls to rewrite, with "outer parentheses needed".

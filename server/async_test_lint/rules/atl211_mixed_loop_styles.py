@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 
-from ..analysis.model import ClassInfo
+from ..analysis.model import ClassInfo, FunctionInfo
+from ..analysis.names import NEW_EVENT_LOOP, SET_EVENT_LOOP
 from ..analysis.semantics import ClassKind
 from ..analysis.styles import (
     ANYIO,
@@ -19,8 +21,13 @@ from ..analysis.styles import (
     style_uses,
 )
 from ..context import Context
-from ..model import Diagnostic, Position, Severity, TextRange
+from ..fixes.convert import own_loop_lazy_fix
+from ..model import Diagnostic, Position, Safety, Severity, TextRange
 from .base import Invalid, Rule, Valid
+
+#: `get_event_loop()` in a sync hook of an IsolatedAsyncioTestCase returns the runner's own loop
+#: (driving it there works): only a new loop is a loop of the class's own.
+_LOOP_FACTORIES = (NEW_EVENT_LOOP,)
 
 LABELS = {
     ISOLATED: "IsolatedAsyncioTestCase",
@@ -53,7 +60,11 @@ class MixedLoopStyles(Rule):
         "module uses more than one, each style other than the suite's dominant one is reported "
         "once, at its first use. The dominant style is the most common one over the whole "
         "project index (this module's own counts when there is no index); test classes whose "
-        "base class lives in another file are counted once that base resolves."
+        "base class lives in another file are counted once that base resolves. Also finds an "
+        "`IsolatedAsyncioTestCase` that makes its own loop (`self.loop = "
+        "asyncio.new_event_loop()`) and drives it (`run_until_complete`, `set_event_loop`): "
+        "reported as a warning. (`get_event_loop()` in its sync hooks returns the runner's "
+        "loop: driving that one works and stays silent.)"
     )
     why = (
         "Each style owns the loop differently: IsolatedAsyncioTestCase makes one per test, "
@@ -63,14 +74,28 @@ class MixedLoopStyles(Rule):
         "hand-driven `asyncio.run` clears the current loop that later `get_event_loop()` callers "
         "rely on. A reader has to know all of them to reason about one file. A sync test of an "
         "`IsolatedAsyncioTestCase` that calls `asyncio.run` works (no loop runs during it, SPEC "
-        "T1) and is counted with its class, not as a style of its own."
+        "T1) and is counted with its class, not as a style of its own. An "
+        "`IsolatedAsyncioTestCase` that also runs its own loop in `setUp` is a bug, not a "
+        "matter of style: a server, task or future made there lives on a loop that does not "
+        "run while the tests do (requests hang, *attached to a different loop*), and on 3.8-3.10 "
+        "`set_event_loop` there replaces the runner's loop as the current one."
     )
     versions = "All Python versions; anyio and pytest-asyncio styles need those plugins."
     fix_notes = (
-        "No automatic fix: moving tests between styles changes fixtures, setup and loop "
-        "lifetimes. Convert the minority style to the suite's dominant one (ATL101/ATL102 convert "
-        "hand-driven unittest tests to `IsolatedAsyncioTestCase`), or split the module."
+        "Unsafe, for an `IsolatedAsyncioTestCase` that makes and drives a loop of its own "
+        "(reported as a warning): the methods that drive it become `async def` (`setUp`/"
+        "`tearDown` become `asyncSetUp`/`asyncTearDown`, `super().setUp()` becomes `await "
+        "super().asyncSetUp()`), `self.loop.run_until_complete(x)` becomes `await x`, calls of "
+        "helpers made async are awaited, and the loop's creation, `set_event_loop(...)` and "
+        "`close()` go: everything then runs on the loop the runner gives each test.\n\n"
+        "No automatic fix: when that loop has other uses (`call_soon`, `create_task`, passed "
+        "to other code: move that work into `asyncSetUp` and use `asyncio.get_running_loop()`), "
+        "and for a module that mixes styles, because moving tests between styles changes "
+        "fixtures, setup and loop lifetimes. Convert the minority style to the suite's dominant "
+        "one (ATL101/ATL102 convert hand-driven unittest tests to `IsolatedAsyncioTestCase`), or "
+        "split the module."
     )
+    fix_safety = Safety.UNSAFE
     use_instead = """\
 import asyncio
 import unittest
@@ -85,6 +110,24 @@ class CacheTest(unittest.IsolatedAsyncioTestCase):
 """
 
     def check(self, context: Context) -> Iterator[Diagnostic]:
+        yield from self._own_loops(context)
+        yield from self._styles(context)
+
+    def _own_loops(self, context: Context) -> Iterator[Diagnostic]:
+        """An IsolatedAsyncioTestCase that also makes and drives an event loop of its own."""
+        for cls in context.model.classes:
+            if context.semantics.kind(cls) is not ClassKind.ISOLATED:
+                continue
+            for method, attribute, call in _own_loop_attributes(context, cls):
+                message = (
+                    f"{cls.name} is an IsolatedAsyncioTestCase, but {method.name} makes and "
+                    f"drives its own event loop (self.{attribute}): what runs on it belongs to "
+                    "another loop than the one each test runs on"
+                )
+                found = context.report(self, call, message, own_loop_lazy_fix(context, cls))
+                yield replace(found, severity=Severity.WARNING)
+
+    def _styles(self, context: Context) -> Iterator[Diagnostic]:
         def kind_of(cls: ClassInfo) -> str | None:
             return _KINDS.get(context.semantics.kind(cls))
 
@@ -110,6 +153,57 @@ class CacheTest(unittest.IsolatedAsyncioTestCase):
                 f"({suite[dominant]} of {total} tests)"
             )
             yield context.report(self, _range(context, use), message)
+
+
+def _own_loop_attributes(
+    context: Context, cls: ClassInfo
+) -> Iterator[tuple[FunctionInfo, str, ast.Call]]:
+    """`self.<attribute> = asyncio.new_event_loop()` (or `get_event_loop()`) in a sync method of
+    `cls`, for a loop the class then drives (`run_until_complete`) or makes current."""
+    model = context.model
+    driven = _driven_attributes(context, cls)
+    for method in cls.methods.values():
+        receiver = method.receiver
+        if method.is_async or receiver is None:
+            continue
+        for node in ast.walk(method.node):
+            if not (isinstance(node, ast.Assign) and isinstance(node.value, ast.Call)):
+                continue
+            if model.qualified_name(node.value.func, method.scope) not in _LOOP_FACTORIES:
+                continue
+            for target in node.targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == receiver
+                    and target.attr in driven
+                ):
+                    yield method, target.attr, node.value
+
+
+def _driven_attributes(context: Context, cls: ClassInfo) -> set[str]:
+    """Attributes `x` of `cls` with `self.x.run_until_complete(...)` or
+    `asyncio.set_event_loop(self.x)` in one of its methods."""
+    found: set[str] = set()
+    for method in cls.methods.values():
+        receiver = method.receiver
+        for call in method.calls:
+            func = call.node.func
+            subject: ast.expr | None = None
+            if isinstance(func, ast.Attribute) and func.attr == "run_until_complete":
+                subject = func.value
+            elif (
+                context.model.qualified_name(func, call.scope) == SET_EVENT_LOOP
+                and len(call.node.args) == 1
+            ):
+                subject = call.node.args[0]
+            if (
+                isinstance(subject, ast.Attribute)
+                and isinstance(subject.value, ast.Name)
+                and subject.value.id == receiver
+            ):
+                found.add(subject.attr)
+    return found
 
 
 def _suite_counts(context: Context, file_counts: Counter[str]) -> Counter[str]:
@@ -288,7 +382,192 @@ class ServiceTest(ServiceTestCase):
     ),
 )
 
+_SERVER_FILES = {
+    "app/__init__.py": "",
+    "app/echo.py": """\
+import asyncio
+import contextlib
+
+
+class EchoServer:
+    async def start(self):
+        self.requests = asyncio.Queue()
+        self.worker = asyncio.ensure_future(self.serve())
+        return self
+
+    async def serve(self):
+        while True:
+            reply, text = await self.requests.get()
+            reply.set_result(text.upper())
+
+    async def ask(self, text):
+        reply = asyncio.get_running_loop().create_future()
+        await self.requests.put((reply, text))
+        return await reply
+
+    async def stop(self):
+        self.worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.worker
+""",
+    "tests/__init__.py": "",
+}
+
+_RUNNABLE_OWN_LOOP = """\
+import asyncio
+import unittest
+
+from app.echo import EchoServer
+
+
+class EchoTest(unittest.IsolatedAsyncioTestCase):
+    def setUp(self):
+        super().setUp()
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.server = self.loop.run_until_complete(EchoServer().start())
+
+    def tearDown(self):
+        self.loop.run_until_complete(self.server.stop())
+        self.loop.close()
+
+    async def test_echo(self):
+        self.assertEqual(await asyncio.wait_for(self.server.ask("hi"), 1), "HI")
+
+    async def test_echo_again(self):
+        self.assertEqual(await asyncio.wait_for(self.server.ask("yo"), 1), "YO")
+"""
+
+_RUNNABLE_OWN_LOOP_FIXED = """\
+import asyncio
+import unittest
+
+from app.echo import EchoServer
+
+
+class EchoTest(unittest.IsolatedAsyncioTestCase):
+    async def asyncSetUp(self):
+        await super().asyncSetUp()
+        self.server = await EchoServer().start()
+
+    async def asyncTearDown(self):
+        await self.server.stop()
+
+    async def test_echo(self):
+        self.assertEqual(await asyncio.wait_for(self.server.ask("hi"), 1), "HI")
+
+    async def test_echo_again(self):
+        self.assertEqual(await asyncio.wait_for(self.server.ask("yo"), 1), "YO")
+"""
+
+MixedLoopStyles.invalid += (
+    Invalid(
+        _RUNNABLE_OWN_LOOP,
+        line=10,
+        fixed=_RUNNABLE_OWN_LOOP_FIXED,
+        files=_SERVER_FILES,
+        runnable=True,
+        note="An IsolatedAsyncioTestCase that also builds its own loop in setUp: the server's "
+        "worker task lives on that loop, which never runs during a test (every request times "
+        "out). The fix makes the hooks async, awaits what they ran on the loop and drops it.",
+    ),
+    Invalid(
+        """\
+import asyncio
+from unittest import IsolatedAsyncioTestCase as IATC
+
+
+async def fetch(value):
+    await asyncio.sleep(0)
+    return value
+
+
+class FetchTest(IATC):
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        self.addCleanup(self.loop.close)
+
+    def fetch_now(self, value):
+        return self.loop.run_until_complete(fetch(value))
+
+    def test_fetch(self):
+        self.assertEqual(self.fetch_now(1), 1)
+
+    async def test_fetch_async(self):
+        self.assertEqual(await fetch(2), 2)
+""",
+        line=12,
+        fixed="""\
+import asyncio
+from unittest import IsolatedAsyncioTestCase as IATC
+
+
+async def fetch(value):
+    await asyncio.sleep(0)
+    return value
+
+
+class FetchTest(IATC):
+    async def fetch_now(self, value):
+        return await fetch(value)
+
+    async def test_fetch(self):
+        self.assertEqual(await self.fetch_now(1), 1)
+
+    async def test_fetch_async(self):
+        self.assertEqual(await fetch(2), 2)
+""",
+        runnable=True,
+        note="A new loop kept on self and driven through a helper: the helper becomes async and "
+        "its caller awaits it; the emptied setUp goes. (This `fetch` holds no loop state, so "
+        "the original passes too, on the wrong loop.)",
+    ),
+    Invalid(
+        """\
+import asyncio
+import unittest
+
+
+class TickTest(unittest.IsolatedAsyncioTestCase):
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        self.addCleanup(self.loop.close)
+        self.ticks = []
+        self.loop.call_soon(self.ticks.append, 1)
+        self.loop.run_until_complete(asyncio.sleep(0))
+
+    async def test_ticks(self):
+        self.assertEqual(self.ticks, [1])
+""",
+        line=7,
+        note="The loop has another use (`call_soon`): reported without an automatic fix.",
+    ),
+)
+
 MixedLoopStyles.valid = (
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+async def fetch(value):
+    return value
+
+
+class FetchTest(unittest.IsolatedAsyncioTestCase):
+    def setUp(self):
+        self.loop = asyncio.get_event_loop()
+
+    def test_fetch(self):
+        self.assertEqual(self.loop.run_until_complete(fetch(1)), 1)
+
+    async def test_fetch_async(self):
+        self.assertEqual(await fetch(2), 2)
+""",
+        note="In a sync hook of an IsolatedAsyncioTestCase, `get_event_loop()` is the runner's "
+        "own loop, and a sync test may drive it: one loop, one style.",
+    ),
     Valid(
         """\
 import asyncio
