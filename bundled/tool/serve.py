@@ -79,23 +79,51 @@ def load_manifest():
         fail(EXIT_NO_BUNDLED_LIBS, "the bundled libraries are missing or damaged (%s)" % error)
 
 
-def host_platform():
-    """This machine as `vsce --target` names platforms: `linux-x64`, `darwin-arm64`, ..."""
-    import platform
-
-    machine = platform.machine().lower()
-    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(machine, machine)
-    return "%s-%s" % (sys.platform, arch)
-
-
-def glibc_too_old(minimum):
+def c_library():
+    """`glibc` or `musl` on Linux (None when unknown or not Linux), and the glibc version."""
     import platform
 
     library, version = platform.libc_ver()
+    if library == "glibc":
+        return library, version
+    if sys.platform.startswith("linux"):
+        import glob
+
+        if glob.glob("/lib/ld-musl-*.so.1"):
+            return "musl", None
+    return None, None
+
+
+def interpreter_machine():
+    """The architecture this interpreter runs as (not the OS's: an x64 Python on an arm64
+    machine loads x64 native modules)."""
+    if sys.platform == "win32":
+        import sysconfig
+
+        # win-amd64, win-arm64, win32: how the interpreter was built.
+        return sysconfig.get_platform().split("-")[-1].lower()
+    import platform
+
+    return platform.machine().lower()
+
+
+def host_platform():
+    """This interpreter's platform as `vsce --target` names them: `linux-x64`, `alpine-arm64`,
+    `darwin-arm64`, `win32-x64`, ..."""
+    machine = interpreter_machine()
+    arch = {"x86_64": "x64", "amd64": "x64", "aarch64": "arm64"}.get(machine, machine)
+    system = sys.platform
+    if system.startswith("linux"):
+        system = "alpine" if c_library()[0] == "musl" else "linux"
+    return "%s-%s" % (system, arch)
+
+
+def glibc_too_old(minimum):
+    library, version = c_library()
     if library != "glibc":
         return "the bundled libraries need glibc %s; this system's C library is %s" % (
             minimum,
-            library or "unknown (musl?)",
+            library or "unknown",
         )
     if version_tuple(version) < version_tuple(minimum):
         return "the bundled libraries need glibc %s or newer; this system has %s" % (
@@ -114,11 +142,14 @@ def bundled_paths():
     manifest = load_manifest()
     tag = interpreter_tag()
     hint = "Set asyncTestLint.interpreter to one of those, or use importStrategy fromEnvironment."
-    if manifest["platform"] != host_platform():
+    host = host_platform()
+    if manifest["platform"] != host:
         fail(
             EXIT_NO_BUNDLED_LIBS,
-            "this extension is built for %s, this machine is %s. Install the extension for %s."
-            % (manifest["platform"], host_platform(), host_platform()),
+            "this extension's bundled libraries are built for %s; %s runs as %s. Install the "
+            "extension for %s, set asyncTestLint.interpreter to a %s interpreter, or use "
+            "importStrategy fromEnvironment."
+            % (manifest["platform"], sys.executable, host, host, manifest["platform"]),
         )
     if tag not in manifest["interpreters"]:
         fail(

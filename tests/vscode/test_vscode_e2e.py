@@ -431,6 +431,10 @@ def test_ui_squiggle_problems_hover_quick_fix_and_fix_all_on_save(
         "filePath": str(workspace / FILE_NAME),
         "artifacts": str(artifacts),
         "resultPath": str(result_path),
+        # `ATL_E2E_SCREENSHOTS=docs/images` refreshes the screenshots of docs/vscode.md.
+        "screenshots": str(Path(os.environ["ATL_E2E_SCREENSHOTS"]).resolve())
+        if os.environ.get("ATL_E2E_SCREENSHOTS")
+        else "",
     }
     with _published_on_failure(artifacts, code_server) as published:
         output = _run_driver(tools, "ui_e2e.js", config, tmp_path / "ui-config.json")

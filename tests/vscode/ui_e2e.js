@@ -33,6 +33,7 @@ async function scenario(page, config, steps) {
     const hover = page.locator(".monaco-hover:visible").first();
     await hover.waitFor({ state: "visible", timeout: WAIT_MS });
     await waitForText(hover, config.hover.mustContain);
+    await screenshot(page, config, "vscode-hover.png");
     return { hover: normalize(await hover.textContent()).slice(0, 300) };
   });
 
@@ -42,6 +43,7 @@ async function scenario(page, config, steps) {
     const { widget, presses } = await openQuickFixMenu(page);
     const rows = widget.locator(".monaco-list-row");
     await rows.filter({ hasText: target.title }).first().waitFor({ timeout: WAIT_MS });
+    await screenshot(page, config, "vscode-quick-fix.png");
     return { offered: (await rows.allTextContents()).map(normalize), presses };
   });
 
@@ -72,6 +74,17 @@ async function scenario(page, config, steps) {
     await waitForSquiggles(page, config.saved.remaining.length);
     return waitForProblems(page, config.saved.remaining);
   });
+}
+
+/**
+ * The editor area as a PNG in `config.screenshots` (docs/images/ when ATL_E2E_SCREENSHOTS names
+ * it, for docs/vscode.md); nothing when it is not set.
+ */
+async function screenshot(page, config, name) {
+  if (config.screenshots) {
+    fs.mkdirSync(config.screenshots, { recursive: true });
+    await page.locator(".part.editor").screenshot({ path: `${config.screenshots}/${name}` });
+  }
 }
 
 async function openFile(page, config) {
