@@ -184,6 +184,13 @@ def test_full_long_range_is_elided() -> None:
     assert "\n...\n" in block
 
 
+def test_full_arrow_lines_up_with_the_gutter() -> None:
+    last = full_block(make_report(9, 1, 9, 2), "".join(f"x{n}\n" for n in range(1, 10)))
+    assert last.splitlines()[1:5] == [" --> t.py:9:1", "  |", "8 | x8", "9 | x9"]
+    wide = full_block(make_report(9, 1, 9, 2), "".join(f"x{n}\n" for n in range(1, 12)))
+    assert wide.splitlines()[1:3] == ["  --> t.py:9:1", "   |"]
+
+
 def test_full_without_source_still_names_the_place() -> None:
     fix = Fix("Do it", Safety.SAFE, (Edit(TextRange(Position(0, 0), Position(0, 1)), "y"),))
     block = full_block(make_report(1, 1, 1, 2, fix), None)

@@ -266,14 +266,26 @@ def _shown_lines(report: Report, line_count: int) -> list[int | None]:
     return [*range(first, span.line + keep), None, *range(span.end_line - keep + 1, last + 1)]
 
 
-def _snippet(report: Report, source: str, style: Style) -> list[str]:
-    lines = split_lines(source)
-    if len(lines) > 1 and lines[-1] == "" and report.span.end_line < len(lines):
-        lines.pop()  # the empty "line" after a final newline is no context
-    if report.span.line > len(lines):
+def _snippet_numbers(report: Report, lines: Sequence[str]) -> list[int | None]:
+    """The line numbers `_snippet` shows (empty when the report is past the end of the text)."""
+    count = len(lines)
+    if count > 1 and lines[-1] == "" and report.span.end_line < count:
+        count -= 1  # the empty "line" after a final newline is no context
+    if report.span.line > count:
         return []
-    numbers = _shown_lines(report, len(lines))
-    gutter = len(str(max(n for n in numbers if n is not None)))
+    return _shown_lines(report, count)
+
+
+def _gutter_width(numbers: Sequence[int | None], report: Report) -> int:
+    return len(str(max((n for n in numbers if n is not None), default=report.span.line)))
+
+
+def _snippet(
+    report: Report, lines: Sequence[str], numbers: Sequence[int | None], style: Style
+) -> list[str]:
+    if not numbers:
+        return []
+    gutter = _gutter_width(numbers, report)
     bar = style.paint(" " * gutter + " |", BOLD, BLUE)
     color = _SEVERITY_COLOR.get(report.severity, RED)
     out = [bar]
@@ -310,18 +322,22 @@ def full_block(
 ) -> str:
     """One finding: `CODE [*] message`, ` --> path:line:col`, the source lines with carets under
     the range, then the fix (`help:`) and its safety, like ruff's `full` output."""
+    return _full_block(report, split_lines(source) if source is not None else None, unsafe, style)
+
+
+def _full_block(report: Report, lines: Sequence[str] | None, unsafe: bool, style: Style) -> str:
     marker = " " + style.paint("[*]", BOLD, CYAN) if fix_applicable(report.fix, unsafe) else ""
     span = report.span
-    gutter = " " * len(str(span.end_line + CONTEXT_LINES))
-    arrow = style.paint(f"{gutter}-->", BOLD, BLUE)
-    lines = [
+    numbers = _snippet_numbers(report, lines) if lines is not None else []
+    arrow = style.paint(" " * _gutter_width(numbers, report) + "-->", BOLD, BLUE)
+    out = [
         f"{style.code(report)}{marker} {style.paint(report.message, BOLD)}",
         f"{arrow} {report.path}:{span.line}:{span.column}",
     ]
-    if source is not None:
-        lines.extend(_snippet(report, source, style))
-    lines.extend(_fix_lines(report, unsafe, style))
-    return "\n".join(lines) + "\n"
+    if lines is not None:
+        out.extend(_snippet(report, lines, numbers, style))
+    out.extend(_fix_lines(report, unsafe, style))
+    return "\n".join(out) + "\n"
 
 
 def render_full(
@@ -331,10 +347,19 @@ def render_full(
     style: Style = PLAIN,
 ) -> str:
     """Every report as a `full_block`, a blank line after each. `sources` maps a report's path to
-    the text the report's positions refer to; a path missing there is shown without its source."""
-    return "".join(
-        full_block(report, sources.get(report.path), unsafe, style) + "\n" for report in reports
-    )
+    the text the report's positions refer to; a path missing there is shown without its source.
+    Each file's text is split into lines once, however many findings it has."""
+    split: dict[str, list[str]] = {}
+    blocks = []
+    for report in reports:
+        source = sources.get(report.path)
+        lines = None
+        if source is not None:
+            lines = split.get(report.path)
+            if lines is None:
+                lines = split[report.path] = split_lines(source)
+        blocks.append(_full_block(report, lines, unsafe, style) + "\n")
+    return "".join(blocks)
 
 
 # -- statistics (--statistics) -----------------------------------------------------------------
