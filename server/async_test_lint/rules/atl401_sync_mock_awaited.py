@@ -22,19 +22,23 @@ class SyncMockAwaited(Rule):
     family = "T5"
     summary = "A `Mock`/`MagicMock` replaces a dependency that the code under test awaits"
     what = (
-        "Finds a plain `Mock(...)`/`MagicMock(...)` (no `spec`, `spec_set`, `wraps` or "
-        "`side_effect`; a `return_value` that is a literal, given as keyword or set later with "
-        "`m.return_value = ...`) that ends up in an attribute the code under test awaits: "
-        "assigned to `obj.dep` (directly, through a local, or through `self.dep` made in "
-        "`setUp`) where `obj` is an instance of a project class whose methods (or its bases' "
-        "methods) `await self.dep(...)` or `await self.dep.method(...)`; or passed to the class's "
-        "constructor, positionally or by keyword, for a parameter `__init__` stores in such an "
-        "attribute. The awaited use must be one the test reaches: it calls a method of the "
-        "object (directly, or through the methods that method calls on `self`) that awaits the "
-        "attribute, and it does not replace that method on the object. The class is usually "
-        "defined in another module of the project. A mock that is configured further "
-        "(`m.get = AsyncMock()`, `m.side_effect = ...`, "
-        "`configure_mock`) is left alone."
+        "Finds a `Mock(...)`/`MagicMock(...)` (no `spec`, `spec_set` or `wraps`: those give "
+        "`AsyncMock` children for async methods) whose value, or a value it gives, reaches an "
+        "`await`, `async with` or `async for` it cannot serve. The mock is followed wherever it "
+        "goes (analysis/flow.py): through locals, `self` attributes set in `setUp`, attributes "
+        "of objects (`svc.store = mock`), constructor and function arguments (positional or by "
+        "keyword, also of module-level functions), lists, tuples and dicts of handlers the code "
+        "iterates, `x or default`, returns, `with`/`async with` targets, and into the code under "
+        "test in other modules of the project through their summaries, along the class's bases. "
+        "What the test configures is read on the way: `m.get.return_value = {...}` (a literal is "
+        "still not awaitable), `m.get.side_effect = [...]` or a sync function returning values "
+        "(not awaitable either), `m.get = AsyncMock()` or an `async def` side effect (fine: "
+        "silent), `pool.acquire.return_value.__aenter__.return_value = conn` (what `async with` "
+        "gives). A `MagicMock` supports `async with` and `async for`, and what its `async with` "
+        "gives is an `AsyncMock`: those stay silent; a plain `Mock` does not. Only uses on the "
+        "unconditional path of a method the test calls (directly or through `self` calls) count; "
+        "a mock configured in ways that cannot be read (`configure_mock`, `patch.object(m, ...)`) "
+        "is left alone."
     )
     why = (
         "Calling a `Mock` returns another `Mock` (or the literal `return_value`), and neither can "
@@ -53,7 +57,11 @@ class SyncMockAwaited(Rule):
         "import). Every call of an `AsyncMock` returns a coroutine, and so do calls of its child "
         "attributes: if the code also calls the mock (or one of its methods) synchronously, "
         "those calls now get unawaited coroutines. Check the sync uses, or give them their own "
-        "`Mock` child (`m.close = Mock()`)."
+        "`Mock` child (`m.close = Mock()`). A plain `Mock` used with `async with` or `async for` "
+        "becomes `MagicMock` instead; a sync `side_effect` function whose results are awaited "
+        "becomes `async def`. No automatic fix when the test itself calls the mock on the way "
+        "to the await (`Service(factory())`): an `AsyncMock` would hand that call a coroutine; "
+        "set the awaited child instead (`factory.return_value.session.get = AsyncMock(...)`)."
     )
     fix_safety = Safety.UNSAFE
 
@@ -179,6 +187,63 @@ class UserService:
         return user["name"]
 """
 
+_SHOP_ORDERS = """\
+class Session:
+    async def get(self, key): ...
+class Store:
+    def __init__(self):
+        self.session = Session()
+class OrderService:
+    def __init__(self, store=None):
+        self.store = store or Store()
+    async def place(self, order):
+        row = await self.store.session.get(order)
+        return row
+"""
+
+_SHOP_BUS = """\
+class EventBus:
+    def __init__(self, handlers):
+        self.handlers = handlers
+    async def publish(self, event):
+        for handler in self.handlers:
+            await handler(event)
+class NamedBus:
+    def __init__(self):
+        self.hooks = {}
+    async def fire(self, event):
+        for name, hook in self.hooks.items():
+            await hook(event)
+"""
+
+_SHOP_DELIVERY = """\
+async def deliver(order, notifier):
+    await notifier.send(order)
+    return True
+async def deliver_all(orders, notifier):
+    for order in orders:
+        await deliver(order, notifier)
+"""
+
+_SHOP_DAO = """\
+class UserDao:
+    def __init__(self, pool):
+        self._pool = pool
+    async def count(self):
+        async with self._pool.acquire() as conn:
+            return await conn.fetchval("select count(*) from users")
+"""
+
+_SHOP_COUNTER = """\
+class Counter:
+    def __init__(self, lock):
+        self.lock = lock
+        self.value = 0
+    async def bump(self):
+        async with self.lock:
+            self.value += 1
+"""
+
 SyncMockAwaited.invalid = (
     Invalid(
         """\
@@ -300,6 +365,282 @@ class NotifierTest(unittest.IsolatedAsyncioTestCase):
         runnable=True,
         note="A local mock with `return_value` set afterwards, passed positionally; the awaiting "
         "method is on a base class.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest import mock
+from shop.orders import OrderService
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        svc = OrderService()
+        svc.store = mock.MagicMock()
+        self.assertIsNotNone(await svc.place({"id": 3}))
+""",
+        line=7,
+        files={"shop/__init__.py": "", "shop/orders.py": _SHOP_ORDERS},
+        fixed="""\
+import unittest
+from unittest import mock
+from shop.orders import OrderService
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        svc = OrderService()
+        svc.store = mock.AsyncMock()
+        self.assertIsNotNone(await svc.place({"id": 3}))
+""",
+        runnable=True,
+        note=(
+            "A whole dependency replaced on the object: the service awaits "
+            "`self.store.session.get(...)`, two attributes below what the test set."
+        ),
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import Mock as M
+from shop import delivery
+class DeliverTest(unittest.IsolatedAsyncioTestCase):
+    async def test_deliver(self):
+        notifier = M()
+        self.assertTrue(await delivery.deliver({"id": 1}, notifier))
+""",
+        line=6,
+        files={"shop/__init__.py": "", "shop/delivery.py": _SHOP_DELIVERY},
+        fixed="""\
+import unittest
+from unittest.mock import Mock as M, AsyncMock
+from shop import delivery
+class DeliverTest(unittest.IsolatedAsyncioTestCase):
+    async def test_deliver(self):
+        notifier = AsyncMock()
+        self.assertTrue(await delivery.deliver({"id": 1}, notifier))
+""",
+        runnable=True,
+        note=(
+            "A mock handed to a module-level coroutine function's parameter (`from unittest.mock "
+            "import Mock as M`)."
+        ),
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+from shop.delivery import deliver_all
+class DeliverTest(unittest.IsolatedAsyncioTestCase):
+    async def test_all(self):
+        await deliver_all([1, 2], notifier=MagicMock())
+""",
+        line=6,
+        files={"shop/__init__.py": "", "shop/delivery.py": _SHOP_DELIVERY},
+        fixed="""\
+import unittest
+from unittest.mock import MagicMock, AsyncMock
+from shop.delivery import deliver_all
+class DeliverTest(unittest.IsolatedAsyncioTestCase):
+    async def test_all(self):
+        await deliver_all([1, 2], notifier=AsyncMock())
+""",
+        runnable=True,
+        note="Passed by keyword to one function that hands it to another inside a loop.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import Mock
+from shop.bus import EventBus
+class BusTest(unittest.IsolatedAsyncioTestCase):
+    async def test_publish(self):
+        audit = Mock()
+        bus = EventBus([audit, Mock()])
+        await bus.publish("created")
+        audit.assert_called_once_with("created")
+""",
+        line=6,
+        count=2,
+        files={"shop/__init__.py": "", "shop/bus.py": _SHOP_BUS},
+        fixed="""\
+import unittest
+from unittest.mock import Mock, AsyncMock
+from shop.bus import EventBus
+class BusTest(unittest.IsolatedAsyncioTestCase):
+    async def test_publish(self):
+        audit = AsyncMock()
+        bus = EventBus([audit, AsyncMock()])
+        await bus.publish("created")
+        audit.assert_called_once_with("created")
+""",
+        runnable=True,
+        note="A list of handlers the code iterates and awaits: both mocks in it are reported.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import Mock
+from shop.bus import NamedBus
+class BusTest(unittest.IsolatedAsyncioTestCase):
+    def setUp(self):
+        self.bus = NamedBus()
+        self.bus.hooks = {"audit": Mock()}
+    async def test_fire(self):
+        await self.bus.fire("x")
+""",
+        line=7,
+        files={"shop/__init__.py": "", "shop/bus.py": _SHOP_BUS},
+        fixed="""\
+import unittest
+from unittest.mock import Mock, AsyncMock
+from shop.bus import NamedBus
+class BusTest(unittest.IsolatedAsyncioTestCase):
+    def setUp(self):
+        self.bus = NamedBus()
+        self.bus.hooks = {"audit": AsyncMock()}
+    async def test_fire(self):
+        await self.bus.fire("x")
+""",
+        runnable=True,
+        note="A dict of hooks set in `setUp` on the object, iterated with `.items()` and awaited.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+from shop.orders import OrderService
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        store = MagicMock()
+        store.session.get.side_effect = [{"id": 1}, {"id": 2}]
+        svc = OrderService(store)
+        self.assertEqual(await svc.place(1), {"id": 1})
+""",
+        line=6,
+        files={"shop/__init__.py": "", "shop/orders.py": _SHOP_ORDERS},
+        fixed="""\
+import unittest
+from unittest.mock import MagicMock, AsyncMock
+from shop.orders import OrderService
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        store = AsyncMock()
+        store.session.get.side_effect = [{"id": 1}, {"id": 2}]
+        svc = OrderService(store)
+        self.assertEqual(await svc.place(1), {"id": 1})
+""",
+        runnable=True,
+        note="A `side_effect` list of plain values for an awaited call.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+from shop.orders import OrderService
+def fake_get(key):
+    return {"id": key}
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        store = MagicMock()
+        store.session.get.side_effect = fake_get
+        svc = OrderService(store)
+        self.assertEqual(await svc.place(1), {"id": 1})
+""",
+        line=8,
+        files={"shop/__init__.py": "", "shop/orders.py": _SHOP_ORDERS},
+        fixed="""\
+import unittest
+from unittest.mock import MagicMock
+from shop.orders import OrderService
+async def fake_get(key):
+    return {"id": key}
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        store = MagicMock()
+        store.session.get.side_effect = fake_get
+        svc = OrderService(store)
+        self.assertEqual(await svc.place(1), {"id": 1})
+""",
+        runnable=True,
+        note="A sync `side_effect` function for an awaited call: the fix makes it `async def`.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+from shop.dao import UserDao
+class DaoTest(unittest.IsolatedAsyncioTestCase):
+    async def test_count(self):
+        conn = MagicMock()
+        conn.fetchval.return_value = 3
+        pool = MagicMock()
+        pool.acquire.return_value.__aenter__.return_value = conn
+        self.assertEqual(await UserDao(pool).count(), 3)
+""",
+        line=6,
+        files={"shop/__init__.py": "", "shop/dao.py": _SHOP_DAO},
+        fixed="""\
+import unittest
+from unittest.mock import MagicMock, AsyncMock
+from shop.dao import UserDao
+class DaoTest(unittest.IsolatedAsyncioTestCase):
+    async def test_count(self):
+        conn = AsyncMock()
+        conn.fetchval.return_value = 3
+        pool = MagicMock()
+        pool.acquire.return_value.__aenter__.return_value = conn
+        self.assertEqual(await UserDao(pool).count(), 3)
+""",
+        runnable=True,
+        note=(
+            "A `MagicMock` connection set as what `async with pool.acquire()` gives, whose method"
+            " the code awaits."
+        ),
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest import mock
+from shop.counter import Counter
+class CounterTest(unittest.IsolatedAsyncioTestCase):
+    async def test_bump(self):
+        counter = Counter(lock=mock.Mock())
+        await counter.bump()
+        self.assertEqual(counter.value, 1)
+""",
+        line=6,
+        files={"shop/__init__.py": "", "shop/counter.py": _SHOP_COUNTER},
+        fixed="""\
+import unittest
+from unittest import mock
+from shop.counter import Counter
+class CounterTest(unittest.IsolatedAsyncioTestCase):
+    async def test_bump(self):
+        counter = Counter(lock=mock.MagicMock())
+        await counter.bump()
+        self.assertEqual(counter.value, 1)
+""",
+        runnable=True,
+        note=(
+            "A plain `Mock` used as an async context manager (it has no `__aenter__`): the fix is"
+            " `MagicMock`, which supports `async with`."
+        ),
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import Mock
+from shop.orders import OrderService
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        factory = Mock()
+        factory.return_value.session.get.return_value = {"id": 9}
+        svc = OrderService(factory())
+        self.assertEqual(await svc.place(9), {"id": 9})
+""",
+        line=6,
+        files={"shop/__init__.py": "", "shop/orders.py": _SHOP_ORDERS},
+        note=(
+            "A `return_value` chain; the test calls the mock itself (`factory()`), so `AsyncMock`"
+            " is no repair: no fix is offered."
+        ),
     ),
 )
 
@@ -431,5 +772,102 @@ class UserServiceTest(unittest.IsolatedAsyncioTestCase):
 """,
         files={"app/__init__.py": "", "app/service.py": _SERVICE},
         note="The test never calls a method that awaits the mock, and asserts it is not used.",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import MagicMock, AsyncMock
+from shop.orders import OrderService
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        store = MagicMock()
+        store.session.get = AsyncMock(return_value={"id": 1})
+        self.assertEqual(await OrderService(store).place(1), {"id": 1})
+""",
+        files={"shop/__init__.py": "", "shop/orders.py": _SHOP_ORDERS},
+        note="The awaited child is configured as an `AsyncMock`.",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+from shop.dao import UserDao
+class DaoTest(unittest.IsolatedAsyncioTestCase):
+    async def test_count(self):
+        pool = MagicMock()
+        conn = pool.acquire.return_value.__aenter__.return_value
+        conn.fetchval.return_value = 3
+        self.assertEqual(await UserDao(pool).count(), 3)
+""",
+        files={"shop/__init__.py": "", "shop/dao.py": _SHOP_DAO},
+        note=(
+            "What `async with` on a `MagicMock` gives is an `AsyncMock` child: its awaited "
+            "methods work, and a `return_value` set on them is what the await gives."
+        ),
+    ),
+    Valid(
+        """\
+import unittest
+from unittest import mock
+from shop.counter import Counter
+class CounterTest(unittest.IsolatedAsyncioTestCase):
+    async def test_bump(self):
+        counter = Counter(lock=mock.MagicMock())
+        await counter.bump()
+        self.assertEqual(counter.value, 1)
+""",
+        files={"shop/__init__.py": "", "shop/counter.py": _SHOP_COUNTER},
+        note="`MagicMock` supports `async with` (3.8+).",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+from shop.orders import OrderService
+async def fake_get(key):
+    return {"id": key}
+class PlaceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_place(self):
+        store = MagicMock()
+        store.session.get.side_effect = fake_get
+        self.assertEqual(await OrderService(store).place(1), {"id": 1})
+""",
+        files={"shop/__init__.py": "", "shop/orders.py": _SHOP_ORDERS},
+        note="An `async def` side effect: awaiting the call gives its result.",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import create_autospec, Mock
+from shop.delivery import deliver
+class Notifier:
+    async def send(self, order): ...
+class DeliverTest(unittest.IsolatedAsyncioTestCase):
+    async def test_deliver(self):
+        self.assertTrue(await deliver(1, Mock(spec=Notifier)))
+        self.assertTrue(await deliver(1, create_autospec(Notifier)))
+""",
+        files={"shop/__init__.py": "", "shop/delivery.py": _SHOP_DELIVERY},
+        note="A mock specced with a class: its async methods become `AsyncMock`.",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import Mock
+class Report:
+    def __init__(self, sink):
+        self.sink = sink
+    def render(self):
+        self.sink.write("x")
+    async def flush(self, client):
+        await client.send(1)
+class ReportTest(unittest.TestCase):
+    def test_render(self):
+        Report(Mock()).render()
+""",
+        note=(
+            "The mocked attribute is only called synchronously; what is awaited is a parameter of"
+            " another method."
+        ),
     ),
 )
