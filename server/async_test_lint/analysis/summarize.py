@@ -47,6 +47,9 @@ NEUTRAL_FUNCTION_DECORATORS = frozenset(
     }
 )
 
+#: Decorators that make a method an attribute read.
+PROPERTY_DECORATORS = frozenset({"builtins.property", "functools.cached_property"})
+
 #: Decorators known to run a coroutine function to completion and return a sync callable.
 COROUTINE_RUNNING_DECORATORS = frozenset(
     {
@@ -115,6 +118,7 @@ def summarize_function(model: SemanticModel, function: FunctionInfo) -> Function
         flow=summary_facts(Flow(model), function),
         constant_defaults=constant_defaults(function.node),
         loop_paths=_loop_paths(model, function),
+        is_property=bool(PROPERTY_DECORATORS.intersection(filter(None, names))),
         **_await_facts(model, function),
     )
 

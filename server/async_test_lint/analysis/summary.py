@@ -118,6 +118,8 @@ class FunctionSummary:
     #: one entry per call that drives a loop (`drives_loop`): the flag guards on its path
     #: (analysis/paths.py `Guard`); an empty entry is a call every run reaches.
     loop_paths: tuple[tuple[tuple[str, str, str, object], ...], ...] = ()
+    #: decorated with `property` / `functools.cached_property`: read as an attribute.
+    is_property: bool = False
 
 
 @dataclass(frozen=True)

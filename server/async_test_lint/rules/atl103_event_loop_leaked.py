@@ -23,6 +23,8 @@ from ._loops import (
     is_self_attribute,
     is_statement_call,
     line_terminator,
+    local_class,
+    local_mro,
     loop_factory,
     name_closed,
     opaque_teardown,
@@ -329,9 +331,7 @@ class EventLoopLeaked(Rule):
             method = function.enclosing_method()
             if method is not None and method.cls is not None:
                 cls = method.cls
-                if context.semantics.kind(cls) is not ClassKind.PLAIN_TESTCASE or opaque_teardown(
-                    context, cls
-                ):
+                if not _plain_or_local_runner(context, cls) or opaque_teardown(context, cls):
                     continue
                 yield self._never_reset(
                     context,
@@ -422,6 +422,25 @@ def _owns_loop(context: Context, call: CallSite, function: FunctionInfo) -> bool
         _makes_loop(context, assignment.value, assignment.method.scope)
         for assignment in assignments
     )
+
+
+def _plain_or_local_runner(context: Context, cls: ClassInfo) -> bool:
+    """A plain TestCase, or one whose own running machinery (`__init_subclass__` wrapping
+    coroutine tests, an overridden `run`) is defined in this file on plain TestCase bases:
+    this file, which never resets the current loop, is all there is to read."""
+    kind = context.semantics.kind(cls)
+    if kind is ClassKind.PLAIN_TESTCASE:
+        return True
+    if kind is not ClassKind.CUSTOM_RUNNER:
+        return False
+    for member in local_mro(context, cls):
+        for base in member.node.bases:
+            name = context.model.qualified_name(base, member.parent_scope)
+            if local_class(context, name) is not None:
+                continue
+            if context.semantics.kind_of_name(name) is not ClassKind.PLAIN_TESTCASE:
+                return False
+    return True
 
 
 def _may_make_loops(context: Context) -> bool:
@@ -1021,6 +1040,79 @@ class LoopCase(unittest.TestCase):
         note="A shared base case whose `tearDown` installs a brand-new loop that nothing "
         "closes: one leaked loop per test.",
     ),
+    Invalid(
+        """\
+import asyncio
+import functools
+import unittest
+
+
+class AsyncCase(unittest.TestCase):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if name.startswith("test") and asyncio.iscoroutinefunction(value):
+                setattr(cls, name, cls._wrap(value))
+
+    @staticmethod
+    def _wrap(method):
+        @functools.wraps(method)
+        def wrapper(self):
+            return self.loop.run_until_complete(method(self))
+
+        return wrapper
+
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+
+    def tearDown(self):
+        self.loop.close()
+
+
+class PingTest(AsyncCase):
+    async def test_ping(self):
+        self.assertTrue(asyncio.get_running_loop() is self.loop)
+""",
+        line=23,
+        fixed="""\
+import asyncio
+import functools
+import unittest
+
+
+class AsyncCase(unittest.TestCase):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if name.startswith("test") and asyncio.iscoroutinefunction(value):
+                setattr(cls, name, cls._wrap(value))
+
+    @staticmethod
+    def _wrap(method):
+        @functools.wraps(method)
+        def wrapper(self):
+            return self.loop.run_until_complete(method(self))
+
+        return wrapper
+
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+        self.addCleanup(asyncio.set_event_loop, None)
+
+    def tearDown(self):
+        self.loop.close()
+
+
+class PingTest(AsyncCase):
+    async def test_ping(self):
+        self.assertTrue(asyncio.get_running_loop() is self.loop)
+""",
+        runnable=True,
+        note="A base case that wraps coroutine tests in `__init_subclass__` (its own running "
+        "machinery, in this file) and makes its loop current in `setUp` without resetting it.",
+    ),
 )
 
 EventLoopLeaked.valid = (
@@ -1228,5 +1320,66 @@ def close_current_loop():
         path="tests/utils.py",
         note="The module that makes the loop current also fetches the current loop and "
         "closes it (its tests call `close_current_loop` in `tearDown`).",
+    ),
+    Valid(
+        """\
+import asyncio
+import functools
+import unittest
+
+
+class AsyncCase(unittest.TestCase):
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if name.startswith("test") and asyncio.iscoroutinefunction(value):
+                setattr(cls, name, functools.partialmethod(cls._drive, value))
+
+    def _drive(self, method):
+        return self.loop.run_until_complete(method(self))
+
+    def setUp(self):
+        self.loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(self.loop)
+
+    def tearDown(self):
+        asyncio.set_event_loop(None)
+        self.loop.close()
+""",
+        note="The same kind of harness resets the current loop in `tearDown`.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+from tests.harness import LoopCase
+
+
+class PingTest(LoopCase):
+    def setUp(self):
+        super().setUp()
+        asyncio.set_event_loop(self.loop)
+
+    def test_ping(self):
+        self.assertFalse(self.loop.is_closed())
+""",
+        files={
+            "tests/harness.py": """\
+import asyncio
+import unittest
+
+
+class LoopCase(unittest.TestCase):
+    def run(self, result=None):
+        self.loop = asyncio.new_event_loop()
+        try:
+            return super().run(result)
+        finally:
+            asyncio.set_event_loop(None)
+            self.loop.close()
+""",
+        },
+        note="The running machinery is a base class in another file (it resets the loop): "
+        "this file alone cannot tell, so nothing is reported.",
     ),
 )

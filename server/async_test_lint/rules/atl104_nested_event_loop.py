@@ -6,7 +6,8 @@ import ast
 from collections.abc import Iterator, Mapping
 
 from ..analysis.branches import in_dead_branch, in_forked_child
-from ..analysis.model import CallSite, ClassInfo, FunctionInfo
+from ..analysis.flow import CALL, Use
+from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope
 from ..analysis.names import GET_RUNNING_LOOP, RUN
 from ..analysis.paths import (
     Known,
@@ -18,7 +19,7 @@ from ..analysis.paths import (
     guards,
     stored_constant,
 )
-from ..analysis.summary import FunctionSummary
+from ..analysis.summary import FunctionSummary, ModuleSummary
 from ..context import Context
 from ..fixes.expressions import await_argument_instead
 from ..model import Diagnostic, Fix, Safety
@@ -58,7 +59,9 @@ class NestedEventLoop(Rule):
         "`if` on a flag parameter (`if not sync: return coro`) or on an attribute of the object "
         "(`if self.run_async: return future`) counts only when the caller's argument, the "
         "parameter's default or the value the object's constructor stored says the path runs; "
-        "when that cannot be told, nothing is reported."
+        "when that cannot be told, nothing is reported. A sync property (`@property`, "
+        "`functools.cached_property`) of a class of the project that runs a loop, read in a "
+        "coroutine on an object whose class is known, is reported the same way."
     )
     why = (
         "A coroutine runs inside its event loop; starting a loop from there is refused: "
@@ -103,6 +106,27 @@ class NestedEventLoop(Rule):
                 if context.semantics.manages_loop_state(function):
                     break  # a loop harness (asyncio's own tests provoke this error on purpose)
                 yield found
+            else:
+                if _loop_properties_exist(context):
+                    yield from self._properties(context, function)
+
+    def _properties(self, context: Context, function: FunctionInfo) -> Iterator[Diagnostic]:
+        """`service.value` read in a coroutine, where `value` is a sync property that runs a
+        loop (on the path the object's constructor arguments select)."""
+        for use in context.flow.uses_in(function):
+            if not use.steps or use.node is None or use.steps[1:2] == (CALL,):
+                continue
+            if use.function is not function or in_dead_branch(context.model, use.node):
+                continue
+            found = _loop_driving_property(context, function, use)
+            if found is None or context.semantics.manages_loop_state(function):
+                continue
+            name, what = found
+            message = (
+                f"property {name} runs an event loop ({what}) and is read in coroutine "
+                f"{_where(function)}, where a loop is already running"
+            )
+            yield context.report(self, use.node, message)
 
     def _direct(
         self, context: Context, function: FunctionInfo, call: CallSite
@@ -226,6 +250,73 @@ def _loop_driving_helper(
     return None  # not on the path this call selects, or undecided: silent
 
 
+def _loop_properties_exist(context: Context) -> bool:
+    """Some class of this module or of the project has a property that drives a loop."""
+    cached = context.model.cache.get("atl104:loop-properties")
+    if cached is None:
+        cached = any(
+            context.semantics.class_summary(cls).methods[name].is_property
+            and context.semantics.class_summary(cls).methods[name].drives_loop is not None
+            for cls in context.model.classes
+            for name, method in cls.methods.items()
+            if method.node.decorator_list  # only decorated methods can be properties
+        )
+        index = context.semantics.index
+        if not cached and index is not None:
+            cached = index.derived("atl104:loop-properties", _has_loop_property)
+        context.model.cache["atl104:loop-properties"] = cached
+    return bool(cached)
+
+
+def _has_loop_property(summaries: list[ModuleSummary]) -> bool:
+    return any(
+        method.is_property and method.drives_loop is not None
+        for summary in summaries
+        for cls in summary.classes.values()
+        for method in cls.methods.values()
+    )
+
+
+def _loop_driving_property(
+    context: Context, function: FunctionInfo, use: Use
+) -> tuple[str, str] | None:
+    """(Class.name, what it runs) when `use` reads a property that drives a loop."""
+    classes = context.flow.instance_classes(use.place)
+    if not classes or len(set(classes)) != 1 or use.node is None:
+        return None
+    cls = context.semantics.find_class(classes[0])
+    prop = None if cls is None else context.semantics.find_method(cls, use.steps[0])
+    if prop is None or not prop.is_property or prop.drives_loop is None:
+        return None
+    receiver = _receiver_node(use.node, len(use.steps))
+    if receiver is None:
+        return None
+
+    def lookup(kind: str, name: str) -> Known:
+        if kind != "attr":
+            return None
+        return _receiver_attribute(context, function, function.scope, receiver, name)
+
+    if not decide_any(prop.loop_paths or ((),), lookup):
+        return None
+    what = "asyncio.run()" if prop.drives_loop == RUN else f"{prop.drives_loop}()"
+    return f"{classes[0].rpartition('.')[2]}.{use.steps[0]}", what
+
+
+def _receiver_node(node: ast.expr, steps: int) -> ast.expr | None:
+    """The root of an access chain of `steps` steps (`service` in `service.value`)."""
+    for _ in range(steps):
+        if isinstance(node, ast.Attribute):
+            node = node.value
+        elif isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            return None
+    return node if isinstance(node, ast.Name) else None
+
+
 def _summary_lookup(
     context: Context, function: FunctionInfo, call: CallSite, summary: FunctionSummary
 ) -> Lookup:
@@ -242,23 +333,23 @@ def _summary_lookup(
             return arguments.get(name)
         if receiver is None:
             return None
-        return _receiver_attribute(context, function, call, receiver, name)
+        return _receiver_attribute(context, function, call.scope, receiver, name)
 
     return lookup
 
 
 def _receiver_attribute(
-    context: Context, function: FunctionInfo, call: CallSite, receiver: ast.expr, name: str
+    context: Context, function: FunctionInfo, scope: Scope, receiver: ast.expr, name: str
 ) -> Known:
     """The constant every constructor call `receiver` may come from stores in `.name`."""
-    origins = context.flow.origins(receiver, call.scope, function)
+    origins = context.flow.origins(receiver, scope, function)
     if not origins:
         return None
     values: set[tuple[type, object]] = set()
     for origin in origins:
         if not isinstance(origin, ast.Call):
             return None
-        name_of_class = context.model.qualified_name(origin.func, call.scope)
+        name_of_class = context.model.qualified_name(origin.func, scope)
         cls = None if name_of_class is None else context.semantics.find_class(name_of_class)
         known = None if cls is None else stored_constant(origin, cls, name)
         if known is None:
@@ -625,6 +716,70 @@ async def test_compute():
         note="A flag parameter selects the path that runs the loop: passed `True`, and left "
         "at its default `True`.",
     ),
+    Invalid(
+        """\
+import asyncio
+import unittest
+
+
+async def compute():
+    return 1
+
+
+class Service:
+    def __init__(self):
+        self.loop = asyncio.get_event_loop()
+
+    @property
+    def value(self):
+        return self.loop.run_until_complete(compute())
+
+
+class ServiceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_value(self):
+        service = Service()
+        self.assertEqual(service.value, 1)
+""",
+        line=21,
+        note="A sync property that runs a loop, read in a coroutine.",
+    ),
+    Invalid(
+        """\
+import pytest
+
+from app.settings import Settings
+
+
+@pytest.mark.asyncio
+async def test_settings():
+    settings = Settings(cached=False)
+    assert settings.remote["debug"] is False
+""",
+        line=9,
+        files={
+            "app/settings.py": """\
+import asyncio
+import functools
+
+
+async def _fetch():
+    return {"debug": False}
+
+
+class Settings:
+    def __init__(self, cached=True):
+        self.cached = cached
+
+    @functools.cached_property
+    def remote(self):
+        if self.cached:
+            return {"debug": False}
+        return asyncio.run(_fetch())
+""",
+        },
+        note="A `cached_property` of a class in another module runs `asyncio.run()` on the path "
+        "the constructor argument `cached=False` selects.",
+    ),
 )
 
 NestedEventLoop.valid = (
@@ -870,5 +1025,68 @@ class AsyncClient:
 """,
         path="tests/clients.py",
         note="A conditional expression on an attribute the constructor call sets to `False`.",
+    ),
+    Valid(
+        """\
+import pytest
+
+from app.settings import Settings
+
+
+@pytest.mark.asyncio
+async def test_settings():
+    settings = Settings()
+    assert settings.remote["debug"] is False
+
+
+def test_settings_sync():
+    assert Settings(cached=False).remote["debug"] is False
+""",
+        files={
+            "app/settings.py": """\
+import asyncio
+import functools
+
+
+async def _fetch():
+    return {"debug": False}
+
+
+class Settings:
+    def __init__(self, cached=True):
+        self.cached = cached
+
+    @functools.cached_property
+    def remote(self):
+        if self.cached:
+            return {"debug": False}
+        return asyncio.run(_fetch())
+""",
+        },
+        note="The property's loop path is not taken for an object built with the default "
+        "`cached=True`; a sync test may run the loop.",
+    ),
+    Valid(
+        """\
+import asyncio
+import unittest
+
+
+async def compute():
+    return 1
+
+
+class Service:
+    @property
+    def value(self):
+        return compute()
+
+
+class ServiceTest(unittest.IsolatedAsyncioTestCase):
+    async def test_value(self):
+        service = Service()
+        self.assertEqual(await service.value, 1)
+""",
+        note="A property that returns a coroutine, awaited by the caller.",
     ),
 )
