@@ -125,6 +125,9 @@ class Semantics:
             local = self.summary.functions.get(rest)
             if local is not None:
                 return local
+            imported = self.summary.imports.get(rest)
+            if imported is not None and imported != qualified_name:
+                return self.find_function(imported)  # patched where it is looked up
             if "." in rest:
                 owner, _, method = rest.rpartition(".")
                 cls = self.summary.classes.get(owner)

@@ -18,6 +18,7 @@ from ..analysis.mocks import (
 from ..analysis.model import CallSite
 from ..analysis.names import PATCH, PATCH_OBJECT, SYNC_MOCKS
 from ..analysis.summary import FunctionSummary
+from ..analysis.values import constant_string
 from ..context import Context
 from ..fixes.mocks import async_mock_fix
 from ..model import Diagnostic, Safety
@@ -44,7 +45,9 @@ class SyncMockPatchesAsync(Rule):
         "`new_callable=MagicMock`/`Mock`) where `Cls.method` is an `async def` (found along the "
         "bases, in this file or another module of the project; `Cls` may also be a module or a "
         'project object), and `patch("pkg.mod.fn", new=...)`/`new_callable=...` where '
-        "`pkg.mod.fn` is an `async def` of the project: as a decorator, a context manager or a "
+        "`pkg.mod.fn` is an `async def` of the project (the target may be built from module "
+        "constants, f-strings or `__name__`, and may name the function where it is looked up: "
+        "a module that imported it): as a decorator, a context manager or a "
         "`patcher.start()`; also `patch.multiple(target, name=MagicMock())`. "
         "The replacement must be a plain mock: no `spec`/`spec_set`/"
         "`autospec`/`wraps`/`side_effect`, and a `return_value` (if any) that is a literal. The "
@@ -125,9 +128,8 @@ class SyncMockPatchesAsync(Rule):
         if not arguments or isinstance(arguments[0], ast.Starred):
             return
         first = arguments[0]
-        if isinstance(first, ast.Constant) and isinstance(first.value, str):
-            target: str | None = first.value
-        else:
+        target = constant_string(context.model, first, site.scope)
+        if target is None:
             target = context.model.qualified_name(first, site.scope)
         if target is None:
             return
@@ -169,10 +171,10 @@ class SyncMockPatchesAsync(Rule):
         self, context: Context, site: CallSite
     ) -> tuple[str, FunctionSummary | None] | None:
         arguments = site.node.args
-        if not arguments or not isinstance(arguments[0], ast.Constant):
+        if not arguments:
             return None
-        target = arguments[0].value
-        if not isinstance(target, str) or "." not in target:
+        target = constant_string(context.model, arguments[0], site.scope)
+        if target is None or "." not in target:
             return None
         found = context.semantics.find_function(target)
         if found is None:
@@ -212,6 +214,25 @@ class SyncMockPatchesAsync(Rule):
             return None
         return new_callable, factory, new_callable
 
+
+_SHOP_CLIENT = """\
+async def fetch(url):
+    raise ConnectionError(url)
+class Api:
+    async def get(self, path):
+        raise ConnectionError(path)
+"""
+
+_SHOP_SERVICE = """\
+from shop.client import fetch, Api
+async def load(url):
+    return await fetch(url)
+class Loader:
+    def __init__(self):
+        self.api = Api()
+    async def run(self):
+        return await self.api.get("/x")
+"""
 
 SyncMockPatchesAsync.invalid = (
     Invalid(
@@ -392,6 +413,134 @@ class MailerTest(unittest.IsolatedAsyncioTestCase):
         runnable=True,
         note="`patch.multiple` on a module of the project.",
     ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import patch, MagicMock
+from shop.service import load
+class LoadTest(unittest.IsolatedAsyncioTestCase):
+    @patch("shop.service.fetch", new=MagicMock(return_value=1))
+    async def test_load(self):
+        self.assertEqual(await load("u"), 1)
+""",
+        line=5,
+        files={
+            "shop/__init__.py": "",
+            "shop/client.py": _SHOP_CLIENT,
+            "shop/service.py": _SHOP_SERVICE,
+        },
+        fixed="""\
+import unittest
+from unittest.mock import patch, MagicMock, AsyncMock
+from shop.service import load
+class LoadTest(unittest.IsolatedAsyncioTestCase):
+    @patch("shop.service.fetch", new=AsyncMock(return_value=1))
+    async def test_load(self):
+        self.assertEqual(await load("u"), 1)
+""",
+        runnable=True,
+        note="Patched where it is looked up: `shop.service` imported `fetch` from `shop.client`.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest import mock
+from shop import service
+TARGET = "shop.service"
+class LoadTest(unittest.IsolatedAsyncioTestCase):
+    async def test_load(self):
+        with mock.patch(f"{TARGET}.fetch", new_callable=mock.MagicMock) as fetch:
+            fetch.return_value = 1
+            self.assertEqual(await service.load("u"), 1)
+""",
+        line=7,
+        files={
+            "shop/__init__.py": "",
+            "shop/client.py": _SHOP_CLIENT,
+            "shop/service.py": _SHOP_SERVICE,
+        },
+        fixed="""\
+import unittest
+from unittest import mock
+from shop import service
+TARGET = "shop.service"
+class LoadTest(unittest.IsolatedAsyncioTestCase):
+    async def test_load(self):
+        with mock.patch(f"{TARGET}.fetch", new_callable=mock.AsyncMock) as fetch:
+            fetch.return_value = 1
+            self.assertEqual(await service.load("u"), 1)
+""",
+        runnable=True,
+        note=(
+            "The target is an f-string built from a module constant; "
+            "`new_callable=mock.MagicMock` in a `with`."
+        ),
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import patch, Mock
+from shop.client import fetch
+async def load(url):
+    return await fetch(url)
+class LoadTest(unittest.IsolatedAsyncioTestCase):
+    async def test_load(self):
+        with patch(__name__ + ".fetch", Mock(return_value=1)):
+            self.assertEqual(await load("u"), 1)
+""",
+        line=8,
+        files={
+            "shop/__init__.py": "",
+            "shop/client.py": _SHOP_CLIENT,
+            "shop/service.py": _SHOP_SERVICE,
+        },
+        fixed="""\
+import unittest
+from unittest.mock import patch, Mock, AsyncMock
+from shop.client import fetch
+async def load(url):
+    return await fetch(url)
+class LoadTest(unittest.IsolatedAsyncioTestCase):
+    async def test_load(self):
+        with patch(__name__ + ".fetch", AsyncMock(return_value=1)):
+            self.assertEqual(await load("u"), 1)
+""",
+        runnable=True,
+        note=(
+            '`__name__ + ".fetch"` patches the name this test module imported; `new` given '
+            "positionally."
+        ),
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import patch, MagicMock
+from shop.client import Api
+from shop.service import Loader
+class LoaderTest(unittest.IsolatedAsyncioTestCase):
+    async def test_run(self):
+        with patch.object(Api, "get", MagicMock(return_value={})):
+            self.assertEqual(await Loader().run(), {})
+""",
+        line=7,
+        files={
+            "shop/__init__.py": "",
+            "shop/client.py": _SHOP_CLIENT,
+            "shop/service.py": _SHOP_SERVICE,
+        },
+        fixed="""\
+import unittest
+from unittest.mock import patch, MagicMock, AsyncMock
+from shop.client import Api
+from shop.service import Loader
+class LoaderTest(unittest.IsolatedAsyncioTestCase):
+    async def test_run(self):
+        with patch.object(Api, "get", AsyncMock(return_value={})):
+            self.assertEqual(await Loader().run(), {})
+""",
+        runnable=True,
+        note='`patch.object(Cls, "get", MagicMock(...))` with `new` given positionally.',
+    ),
 )
 
 SyncMockPatchesAsync.valid = (
@@ -484,5 +633,23 @@ class Session:
         },
         note="The async method is never awaited directly: `get()` hands its coroutine back, and "
         "the test checks that call synchronously.",
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import patch
+from shop.service import load
+class LoadTest(unittest.IsolatedAsyncioTestCase):
+    @patch("shop.service.fetch")
+    async def test_load(self, fetch):
+        fetch.return_value = 1
+        self.assertEqual(await load("u"), 1)
+""",
+        files={
+            "shop/__init__.py": "",
+            "shop/client.py": _SHOP_CLIENT,
+            "shop/service.py": _SHOP_SERVICE,
+        },
+        note="No `new`: `patch` sees the `async def` and makes an `AsyncMock` itself.",
     ),
 )
