@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from async_test_lint.analysis.harness import (
     conftest_chain,
-    runs_under_async_fixture,
+    runs_under_loop_fixture,
     summarize_fixtures,
 )
 from async_test_lint.analysis.index import ProjectIndex, module_name_for
@@ -101,13 +101,43 @@ CONFTESTS = {
         ),
     ],
 )
-def test_runs_under_async_fixture(code: str, path: str, expected: str | None) -> None:
+def test_runs_under_loop_fixture(code: str, path: str, expected: str | None) -> None:
     index = _index(CONFTESTS)
     model = _model(code, path)
     function = next(f for f in model.functions if f.name == "test_a")
     summary = summarize_module(model)
-    found = runs_under_async_fixture(model, function, summary.fixture_summaries, index)
+    found = runs_under_loop_fixture(model, function, summary.fixture_summaries, index)
     assert found == expected
+
+
+@pytest.mark.parametrize(
+    ("fixture", "expected"),
+    [
+        (
+            "    loop = asyncio.new_event_loop()\n"
+            "    asyncio.set_event_loop(loop)\n    yield loop\n",
+            "cur",
+        ),
+        ("    asyncio.set_event_loop(None)\n    yield\n", None),
+        (
+            "    def inner():\n"
+            "        asyncio.set_event_loop(asyncio.new_event_loop())\n    yield\n",
+            None,
+        ),
+    ],
+)
+def test_a_sync_fixture_that_sets_the_loop(fixture: str, expected: str | None) -> None:
+    index = _index(
+        {"tests/conftest.py": "import asyncio, pytest\n@pytest.fixture\ndef cur():\n" + fixture}
+    )
+    model = _model(
+        "import pytest\n@pytest.mark.usefixtures('cur')\n"
+        "class TestA:\n    def test_a(self): pass\n",
+        "tests/test_a.py",
+    )
+    function = next(f for f in model.functions if f.name == "test_a")
+    summary = summarize_module(model)
+    assert runs_under_loop_fixture(model, function, summary.fixture_summaries, index) == expected
 
 
 def test_a_class_autouse_fixture_does_not_reach_module_tests() -> None:
@@ -118,4 +148,4 @@ def test_a_class_autouse_fixture_does_not_reach_module_tests() -> None:
     model = _model(code, "tests/test_b.py")
     function = next(f for f in model.functions if f.name == "test_b")
     summary = summarize_module(model)
-    assert runs_under_async_fixture(model, function, summary.fixture_summaries, None) is None
+    assert runs_under_loop_fixture(model, function, summary.fixture_summaries, None) is None

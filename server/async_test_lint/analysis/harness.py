@@ -8,8 +8,9 @@ its module, or any `conftest.py` up the tree), therefore runs with a current loo
 
 Fixtures are read from module summaries (`ModuleSummary.fixture_summaries`), so the `conftest.py`
 files of the project index take part; pytest's own resolution order is followed (the class, the
-module, then the conftest files from the nearest folder up). A name no summary defines is a
-builtin or plugin fixture: not async as far as this analysis knows.
+module, then the conftest files from the nearest folder up). A sync fixture that calls
+`asyncio.set_event_loop(loop)` makes a loop current for its dependents just the same. A name no
+summary defines is a builtin or plugin fixture: not loop-setting as far as this analysis knows.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import PurePath
 
 from .index import ProjectIndex
 from .model import FunctionInfo, SemanticModel, decorator_name
+from .names import SET_EVENT_LOOP
 from .summary import FixtureSummary, ModuleSummary
 
 FIXTURE_DECORATORS = frozenset({"pytest.fixture", "pytest_asyncio.fixture"})
@@ -60,8 +62,22 @@ def fixture_summary(model: SemanticModel, function: FunctionInfo) -> FixtureSumm
             autouse=autouse,
             requests=requested_names(function),
             cls=function.cls.qualname if function.cls is not None else None,
+            sets_loop=sets_current_loop(model, function),
         )
     return None
+
+
+def sets_current_loop(model: SemanticModel, function: FunctionInfo) -> bool:
+    """`asyncio.set_event_loop(x)` with `x` not `None` in the function's own body."""
+    for call in function.calls:
+        if call.scope is not function.scope or model.callee_name(call) != SET_EVENT_LOOP:
+            continue
+        arguments = call.node.args
+        if arguments and not (
+            isinstance(arguments[0], ast.Constant) and arguments[0].value is None
+        ):
+            return True
+    return False
 
 
 def requested_names(function: FunctionInfo) -> tuple[str, ...]:
@@ -129,8 +145,9 @@ class Fixtures:
         yield tuple(fixture for fixture in self._module if fixture.cls is None)
         yield from self._conftests
 
-    def async_dependency(self, requested: Iterable[str], cls: str | None) -> str | None:
-        """The first async fixture reached from `requested` and the autouse fixtures, if any."""
+    def loop_dependency(self, requested: Iterable[str], cls: str | None) -> str | None:
+        """The first fixture that makes a loop current (an async one, or one that calls
+        `set_event_loop`) reached from `requested` and the autouse fixtures, if any."""
         pending = [*requested, *(fixture.name for fixture in self.autouse(cls))]
         seen: set[str] = set()
         while pending and len(seen) < _MAX_FIXTURES:
@@ -141,7 +158,7 @@ class Fixtures:
             fixture = self.definition(name, cls)
             if fixture is None:
                 continue
-            if fixture.is_async:
+            if fixture.is_async or fixture.sets_loop:
                 return fixture.name
             # A fixture's own requests resolve from where it is defined; a class fixture's
             # requests may name module fixtures, which the same layers cover.
@@ -179,15 +196,16 @@ def _usefixtures_of(model: SemanticModel, mark: ast.expr, scope: object) -> list
     ]
 
 
-def runs_under_async_fixture(
+def runs_under_loop_fixture(
     model: SemanticModel,
     function: FunctionInfo,
     module_fixtures: Iterable[FixtureSummary],
     index: ProjectIndex | None,
 ) -> str | None:
-    """The async fixture whose loop is current while `function` (a sync pytest test or fixture
-    of this module) runs, when it depends on one; None when it does not, or cannot be told."""
+    """The fixture whose loop is current while `function` (a sync pytest test or fixture of
+    this module) runs, when it depends on one (an async fixture: pytest-asyncio's runner loop; a
+    fixture that calls `set_event_loop`); None when it does not, or cannot be told."""
     fixtures = Fixtures(module_fixtures, conftest_chain(index, model.path))
     cls = function.cls.qualname if function.cls is not None else None
     requested = (*requested_names(function), *usefixtures_names(model, function))
-    return fixtures.async_dependency(requested, cls)
+    return fixtures.loop_dependency(requested, cls)

@@ -149,6 +149,8 @@ class FixtureSummary:
     requests: tuple[str, ...] = ()
     #: the qualname of the class defining it; None at module level.
     cls: str | None = None
+    #: calls `asyncio.set_event_loop(<a loop>)`: the loop is current while its dependents run.
+    sets_loop: bool = False
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from ..analysis.coroutines import enclosing_statement
-from ..analysis.harness import runs_under_async_fixture
+from ..analysis.harness import runs_under_loop_fixture
 from ..analysis.model import CallSite, ClassInfo, FunctionInfo, Scope, decorator_name
 from ..analysis.names import NEW_EVENT_LOOP, SET_EVENT_LOOP, is_test_path
 from ..analysis.semantics import ClassKind
@@ -55,7 +55,8 @@ class GetEventLoopInSyncTest(Rule):
         "(`event_loop`, `loop`, `io_loop`), sync pytest tests and fixtures that depend on an "
         "async fixture (directly, through other fixtures, `usefixtures`, or an autouse fixture "
         "of the class, the module or any `conftest.py` up the tree: pytest-asyncio runs it on a "
-        "runner whose loop is current while they run), and a loop handed to "
+        "runner whose loop is current while they run) or on a sync fixture that makes its own "
+        "loop current with `set_event_loop()`, and a loop handed to "
         "`run_until_complete()` in a "
         "plain TestCase (ATL102 reports that), and a probe in a `try` whose handler catches "
         "`RuntimeError` (or `Exception`) and swallows it: the code handles *no current event "
@@ -364,7 +365,7 @@ def _pytest_function(context: Context, function: FunctionInfo) -> bool:
     # pytest-asyncio's runner, whose loop is current while the test runs.
     semantics = context.semantics
     return (
-        runs_under_async_fixture(
+        runs_under_loop_fixture(
             context.model, function, semantics.summary.fixture_summaries, semantics.index
         )
         is None
@@ -729,5 +730,44 @@ def test_time():
 """,
         note="`usefixtures` (module `pytestmark`, a decorator) naming an async fixture "
         "registered under another name: the tests run with its loop current.",
+    ),
+    Valid(
+        """\
+import asyncio
+
+import pytest
+
+
+@pytest.mark.usefixtures("autostop_loop")
+class TestMain:
+    def test_debug(self):
+        loop = asyncio.get_event_loop()
+        assert not loop.is_closed()
+""",
+        path="tests/test_main.py",
+        files={
+            "tests/conftest.py": """\
+import asyncio
+
+import pytest
+
+
+@pytest.fixture
+def temp_event_loop():
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield loop
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+@pytest.fixture
+def autostop_loop(temp_event_loop):
+    yield temp_event_loop
+    temp_event_loop.stop()
+""",
+        },
+        note="A sync conftest fixture makes its own loop current (`set_event_loop`); the class "
+        "requests it through `usefixtures` and another fixture (aiosmtpd's `temp_event_loop`).",
     ),
 )
