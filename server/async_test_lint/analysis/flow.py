@@ -287,12 +287,32 @@ class Flow:
         return self._direct_uses(place)
 
     def _direct_uses(self, place: Place) -> list[Use]:
+        if place.kind == "return":
+            return self._return_uses(place)
         if self._is_local(place.owner):
             return self.facts().uses.get(place, [])
         cached = self._foreign.get(place)
         if cached is None:
             cached = self._foreign[place] = self._foreign_uses(place)
         return cached
+
+    def _return_uses(self, place: Place) -> list[Use]:
+        """What callers in this module do with what a function returns: the uses of its name
+        with a call as first step (`got = wrap(x)`, `await self.helper()`), spelled after it."""
+        function = self._local_functions().get(place.owner)
+        if function is None:
+            return []
+        if function.cls is not None:
+            callee = Place("attr", self.class_key(function.cls), function.name)
+        elif function.parent is None:
+            callee = Place("global", self.model.module_name, function.name)
+        else:
+            return []
+        return [
+            replace(use, place=place, steps=use.steps[1:])
+            for use in self.facts().uses.get(callee, [])
+            if use.steps[:1] == (CALL,)
+        ]
 
     def _is_local(self, owner: str) -> bool:
         module = self.model.module_name
@@ -341,14 +361,21 @@ class Flow:
                 found.append(store.node)
         return True
 
-    def instance_classes(self, place: Place) -> list[str] | None:
-        """The keys of the classes whose instances `place` holds (`svc = Service(...)`), when
-        every value it may hold is a constructor call of a class this analysis can see."""
+    def instance_classes(self, place: Place, depth: int = 0) -> list[str] | None:
+        """The keys of the classes whose instances `place` holds (`svc = Service(...)`, or an
+        alias of such a name), when every value it may hold is a constructor call of a class
+        this analysis can see."""
         stores = self.stores(place)
-        if not stores:
+        if not stores or depth > MAX_DEPTH:
             return None
         keys: list[str] = []
         for store in stores:
+            if store.steps == () and store.place.kind in ("local", "global", "attr"):
+                inner = self.instance_classes(store.place, depth + 1)
+                if inner is None:
+                    return None
+                keys.extend(inner)
+                continue
             key = self._constructed_class(store)
             if key is None:
                 return None
@@ -418,8 +445,9 @@ class Flow:
                 if (place, under) in seen:
                     continue
                 seen.add((place, under))
+                live = self._live_range(reached.use, place)
                 for later in self.uses(place):
-                    if later is reached.use:
+                    if later is reached.use or not _within(later, live):
                         continue
                     relative = _relative(later.steps, under)
                     if relative is not None:
@@ -457,6 +485,20 @@ class Flow:
         for holder in self.reach(made, limit=2):
             if holder.steps[:1] == (place.name,) and holder.use.node is not None:
                 yield Reached(holder.use, holder.steps[1:], path, always and holder.always)
+
+    def _live_range(self, store: Use, place: Place) -> tuple[_Position, _Position] | None:
+        """Where a value stored into a local that is bound more than once can be read: from
+        the store to the next binding in source order (None: everywhere)."""
+        if place.kind != "local" or store.node is None or store.role is not Role.STORED:
+            return None
+        stores = self.facts().stores.get(place, [])
+        if len(stores) < 2:
+            return None
+        start = _position(store.node)
+        later = [
+            _position(s.node) for s in stores if s.node is not None and _position(s.node) > start
+        ]
+        return start, min(later, default=(1 << 30, 0))
 
     def transfer_targets(self, use: Use) -> Iterator[tuple[Place, Steps]]:
         """Where the value at a transfer use goes: (place, steps under it)."""
@@ -626,6 +668,19 @@ def _uses_from_summary(function: FunctionSummary, where: str, class_key: str) ->
         )
 
 
+_Position = tuple[int, int]
+
+
+def _position(node: ast.AST) -> _Position:
+    return (getattr(node, "lineno", 0), getattr(node, "col_offset", 0))
+
+
+def _within(use: Use, live: tuple[_Position, _Position] | None) -> bool:
+    if live is None or use.node is None:
+        return True
+    return live[0] < _position(use.node) < live[1]
+
+
 def chain(expr: ast.expr) -> tuple[ast.Name | None, Steps]:
     """The root name and the steps of an access chain: `a.b(1)[0].c` -> (a, (b, (), [], c))."""
     steps: list[str] = []
@@ -737,6 +792,10 @@ _BRANCHING: tuple[type[ast.AST], ...] = (
     ast.BoolOp,
     ast.ExceptHandler,
     *(getattr(ast, name) for name in ("match_case",) if hasattr(ast, name)),
+)
+#: Builtins whose result holds the elements of their argument.
+_COPYING_BUILTINS = frozenset(
+    f"builtins.{name}" for name in ("list", "tuple", "set", "frozenset", "sorted", "dict")
 )
 _TRANSFERS = frozenset({Role.STORED, Role.ARGUMENT, Role.RETURNED})
 _CHAINS = (ast.Attribute, ast.Call, ast.Subscript, ast.Name)
@@ -932,13 +991,20 @@ class _Walker:
             yield base.make(Role.OTHER)
 
     def _anchor(self, node: ast.expr) -> ast.expr:
-        """The expression whose value `node` may be: `x or default`, `a if c else x`,
-        `cast(T, x)`-free `(x)` (parentheses leave no node)."""
+        """The expression whose value `node` is or holds: `x or default`, `a if c else x`,
+        `list(x)` (the same elements)."""
         current = node
         while True:
             parent = self.model.parent(current)
-            if (isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or)) or (
-                isinstance(parent, ast.IfExp) and parent.test is not current
+            if (
+                (isinstance(parent, ast.BoolOp) and isinstance(parent.op, ast.Or))
+                or (isinstance(parent, ast.IfExp) and parent.test is not current)
+                or (
+                    isinstance(parent, ast.Call)
+                    and parent.args[:1] == [current]
+                    and self.model.qualified_name(parent.func, self.model.module_scope)
+                    in _COPYING_BUILTINS
+                )
             ):
                 current = parent
             else:
