@@ -229,6 +229,23 @@ async def test():
         "make()",
         frozenset({("stored", "make(...)", ())}),
     ),
+    "an attribute the method rebinds first is another value": Case(
+        """\
+class Client:
+    def __init__(self, inner):
+        self.inner = inner
+
+    async def connect(self):
+        self.inner = other()
+        await self.inner.open()
+
+async def test():
+    await Client(make()).connect()
+""",
+        "make()",
+        frozenset({("stored", "inner", ())}),
+        absent=frozenset({("awaited", "self.inner.open(...)", ("open", CALL))}),
+    ),
     "an unknown callee ends the flow": Case(
         """\
 async def test(unknown):

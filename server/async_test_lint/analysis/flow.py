@@ -449,6 +449,8 @@ class Flow:
                 for later in self.uses(place):
                     if later is reached.use or not _within(later, live):
                         continue
+                    if place.kind == "attr" and self.rebound_before(later, reached.use):
+                        continue  # `self.client = Inner()` first: another value
                     relative = _relative(later.steps, under)
                     if relative is not None:
                         # what went there was the value's `reached.steps` part
@@ -485,6 +487,25 @@ class Flow:
         for holder in self.reach(made, limit=2):
             if holder.steps[:1] == (place.name,) and holder.use.node is not None:
                 yield Reached(holder.use, holder.steps[1:], path, always and holder.always)
+
+    def rebound_before(self, use: Use, arriving: Use | None = None) -> bool:
+        """Whether the function of a use of an attribute stores another value into that
+        attribute first, on its unconditional path (`self.client = Inner(); await
+        self.client.connect()`): the use sees that value, not the one `arriving` stored."""
+        if use.node is None or use.function is None:
+            return False
+        position = _position(use.node)
+        after = (0, 0)
+        if arriving is not None and arriving.function is use.function and arriving.node:
+            after = _position(arriving.node)
+        return any(
+            store is not arriving
+            and store.function is use.function
+            and store.always
+            and store.node is not None
+            and after < _position(store.node) < position
+            for store in self.facts().stores.get(use.place, [])
+        )
 
     def _live_range(self, store: Use, place: Place) -> tuple[_Position, _Position] | None:
         """Where a value stored into a local that is bound more than once can be read: from
@@ -606,6 +627,8 @@ def summary_facts(flow: Flow, function: FunctionInfo) -> tuple[FlowFact, ...]:
             use.place.kind == "param" and use.place.owner != key
         ):
             continue
+        if use.place.kind == "attr" and flow.rebound_before(use):
+            continue  # the function reads what it stored itself
         for reached in flow.reach(use, limit=4):
             inner = reached.use
             if inner.function is not function:
