@@ -382,6 +382,7 @@ def test_a_failed_download_fails_the_packaging(tmp_path: Path) -> None:
     assert "vsce package" not in result.stderr
     assert list(checkout.glob("dist/*.vsix")) == []
     assert not (checkout / ".cache" / "vsix" / "payloads" / "linux-x64").exists()
+    assert list((checkout / ".cache" / "vsix").glob("stage.*")) == []  # the half-built payload
 
 
 def load_launcher() -> object:
