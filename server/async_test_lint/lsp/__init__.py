@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -48,4 +49,14 @@ def serve(tcp: str | None = None) -> None:
         server.start_io()
     server.stop()
     code = server.exit_code
-    sys.exit(code if code is not None else (0 if server.protocol._shutdown else 1))
+    _exit_now(code if code is not None else (0 if server.protocol._shutdown else 1))
+
+
+def _exit_now(code: int) -> None:
+    """End the process at once: a lint still running in a thread is not waited for (the worker
+    process is gone already: `server.stop`). `sys.exit` would join the lint thread first."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(code)

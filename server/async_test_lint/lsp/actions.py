@@ -9,7 +9,7 @@ resolves to no edit.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -72,7 +72,7 @@ def _matching(
 async def code_actions(
     server: AsyncTestLintServer, document: Document, params: types.CodeActionParams
 ) -> list[types.CodeAction]:
-    linted = await server.linted(document)
+    linted = await server.for_request(document)
     if server.documents.get(document.uri) is not document or document.key != linted.key:
         return []  # the text changed meanwhile: the client asks again
     only = _only(params)
@@ -150,18 +150,20 @@ async def resolve(server: AsyncTestLintServer, action: types.CodeAction) -> type
     document = server.documents.get(str(data.get("uri")))
     if document is None or list(document.key) != list(data.get("key", [])):
         return action  # stale: no edit for a text that is gone
-    linted = await server.linted(document)
+    linted = await server.for_request(document)
     if linted.key != document.key:
         return action
     what, number = data.get("what"), data.get("index")
     edits: list[types.TextEdit] | None = None
     loop = asyncio.get_running_loop()
+    executor = server.executor_for(document)  # a heavy document's fixes: in the worker process
     if what == "fixAll":
-        edits = await loop.run_in_executor(server.lint_pool, _fix_all, server, document, linted)
+        fixer = _fixer(server, document, linted)
+        edits = await loop.run_in_executor(executor, _fix_all, fixer, linted, server.encoding)
     elif isinstance(number, int) and 0 <= number < len(linted.shown):
         found = linted.shown[number]
         if what == "fix" and found.lazy_fix is not None:
-            fix = await loop.run_in_executor(server.lint_pool, found.lazy_fix.get)
+            fix = await loop.run_in_executor(executor, found.lazy_fix.get)
             if fix is not None:
                 edits = convert.text_edits(fix.edits, linted.lines, server.encoding)
         elif what == "noqa":
@@ -183,27 +185,33 @@ async def resolve(server: AsyncTestLintServer, action: types.CodeAction) -> type
     return action
 
 
+def _fixer(server: AsyncTestLintServer, document: Document, linted: Linted) -> Callable[[str], str]:
+    """What `engine.fix` a text: in this thread, or (a heavy document) in the worker process."""
+    path, settings = document.path, linted.settings.engine
+    if server.is_heavy(document):
+        snapshot = server.index.snapshot(path)
+        lane = server.background
+        return lambda text: lane.fix_all_job(document.uri, text, path, settings, snapshot)
+    index = server.index.index_for(path)
+    return lambda text: engine.fix(text, path, settings, index).text
+
+
 def _fix_all(
-    server: AsyncTestLintServer, document: Document, linted: Linted
+    fixer: Callable[[str], str], linted: Linted, encoding: str
 ) -> list[types.TextEdit] | None:
     """Every safe fix, pass after pass until nothing changes (engine.fix), as one minimal edit."""
     if not linted.parsed:
         return None
     text = linted.lines.text
-    fixed = engine.fix(
-        text,
-        document.path,
-        linted.settings.engine,
-        server.index.index_for(document.path),
-    )
-    if fixed.text == text:
+    fixed = fixer(text)
+    if fixed == text:
         return None
     start = 0
-    limit = min(len(text), len(fixed.text))
-    while start < limit and text[start] == fixed.text[start]:
+    limit = min(len(text), len(fixed))
+    while start < limit and text[start] == fixed[start]:
         start += 1
-    end_old, end_new = len(text), len(fixed.text)
-    while end_old > start and end_new > start and text[end_old - 1] == fixed.text[end_new - 1]:
+    end_old, end_new = len(text), len(fixed)
+    while end_old > start and end_new > start and text[end_old - 1] == fixed[end_new - 1]:
         end_old -= 1
         end_new -= 1
     if start > 0 and text[start - 1] == "\r":
@@ -214,9 +222,7 @@ def _fix_all(
     lines = linted.lines
     span = TextRange(lines.position(start), lines.position(end_old))
     return [
-        types.TextEdit(
-            range=to_lsp_range(lines, span, server.encoding), new_text=fixed.text[start:end_new]
-        )
+        types.TextEdit(range=to_lsp_range(lines, span, encoding), new_text=fixed[start:end_new])
     ]
 
 

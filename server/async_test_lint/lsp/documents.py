@@ -8,6 +8,8 @@ on the wrong line. The server therefore applies `didChange` events here, with `s
 from __future__ import annotations
 
 import itertools
+import re
+from bisect import bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlparse
@@ -19,6 +21,8 @@ from ..source import LineIndex
 from .positions import from_lsp_range
 
 _epochs = itertools.count(1)
+#: the line breaks of `source.LineIndex` (as CPython's tokenizer: `\r\n`, `\r`, `\n`).
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
 def path_of(uri: str) -> str | None:
@@ -54,6 +58,11 @@ class Document:
             self._lines = LineIndex(self.text)
         return self._lines
 
+    def adopt_lines(self, lines: LineIndex) -> None:
+        """A line index of this text made elsewhere (in a lint thread, off the event loop)."""
+        if lines.text is self.text:
+            self._lines = lines
+
     @property
     def key(self) -> tuple[int, int]:
         """Identifies this exact text: (epoch, version)."""
@@ -69,12 +78,62 @@ class Document:
                 lines = self.lines
                 text_range = from_lsp_range(lines, change.range, encoding)
                 start, end = lines.offset(text_range.start), lines.offset(text_range.end)
+                text = self.text[:start] + change.text + self.text[end:]
+                self._lines = SplicedLines.after(lines, start, end, change.text, text)
+                self.text = text
             else:
                 start, end = 0, len(self.text)
-            self.text = self.text[:start] + change.text + self.text[end:]
+                self.text, self._lines = change.text, None
             splices.append(Splice(start, end, change.text))
         self.version = version
         return splices
+
+
+class SplicedLines(LineIndex):
+    """A line index made from the previous text's by one splice, without rescanning the text.
+
+    Rebuilding the index of a 10 MB document on every keystroke took about 0.5 s of the event
+    loop (and splitting it into lines 0.3 s more); this costs a shift of the line starts after
+    the splice. Only the lines around the splice are scanned again, from a line start that follows
+    a `\\n` to one that follows a `\\n` (a `\\r` next to the splice could join a `\\n` into one line
+    break, or be split from one). Lines are sliced from the text, never split all at once.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, text: str, starts: list[int]) -> None:
+        self.text = text
+        self._line_starts = starts
+        self._lines = None
+
+    @classmethod
+    def after(cls, before: LineIndex, start: int, end: int, new_text: str, text: str) -> LineIndex:
+        """The index of `text`, which is `before.text` with `[start:end]` replaced by `new_text`."""
+        old_text, starts = before.text, before._line_starts
+        delta = len(new_text) - (end - start)
+        first = bisect_right(starts, start) - 1
+        while first > 0 and old_text[starts[first] - 1] != "\n":
+            first -= 1
+        after = bisect_right(starts, end)
+        while after < len(starts) and old_text[starts[after] - 1] != "\n":
+            after += 1
+        window_end = starts[after] + delta if after < len(starts) else len(text)
+        rescanned = [
+            found.end()
+            for found in _LINE_BREAK.finditer(text, starts[first], window_end)
+            if found.end() != window_end or after == len(starts)
+        ]
+        shifted = [offset + delta for offset in starts[after:]]
+        return cls(text, [*starts[: first + 1], *rescanned, *shifted])
+
+    def line_text(self, line: int) -> str:
+        starts = self._line_starts
+        if not 0 <= line < len(starts):
+            return ""
+        if line + 1 == len(starts):
+            return self.text[starts[line] :]
+        text = self.text[starts[line] : starts[line + 1]]
+        return text[:-2] if text.endswith("\r\n") else text[:-1]
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,7 @@ def did_close(ls: AsyncTestLintServer, params: types.DidCloseTextDocumentParams)
         for timer in (state.timer, state.summary_timer):
             if timer is not None:
                 timer.cancel()
+    ls.background.abandon(uri)
     ls.clear(uri)
     if document is not None and document.path is not None:
         ls.index.close(document.path)
@@ -164,7 +165,7 @@ async def hover(ls: AsyncTestLintServer, params: types.HoverParams) -> types.Hov
     document = ls.documents.get(params.text_document.uri)
     if document is None:
         return None
-    linted = await ls.linted(document)
+    linted = await ls.for_request(document)
     position = from_lsp_position(linted.lines, params.position, ls.encoding)
     hits = [found for found in linted.shown if found.range.contains(position)]
     if not hits:

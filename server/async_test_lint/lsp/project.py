@@ -11,9 +11,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
 import os
+import pickle
 import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
@@ -29,9 +31,21 @@ from ..workspace import summarize_file
 
 logger = logging.getLogger(__name__)
 
-#: below this many files a worker process costs more than it saves.
+#: below this many files a worker process costs more than it saves...
 PROCESS_THRESHOLD = 200
+#: ...unless one of them is this large: parsing it in the server's own process would hold the
+#: interpreter lock (and stall every request) for about a second per megabyte.
+LARGE_FILE_BYTES = 200_000
 Progress = Callable[[int, int], None]
+
+
+def release_stdout() -> None:
+    """In a worker process: let go of the server's stdout (the LSP channel, inherited by spawned
+    processes). A worker still holding it after the server ended would keep the client's end of
+    the pipe open, so the client would see the server as still running."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
 
 
 def _summarize_batch(paths: Sequence[str], settings: Settings) -> list[ModuleSummary | None]:
@@ -68,6 +82,9 @@ class WorkspaceIndex:
         self._loose = ProjectIndex()
         self._open: dict[str, ModuleSummary] = {}
         self.ready = threading.Event()
+        #: bumped on every change of any summary: identifies what a copy of an index holds.
+        self.revision = 0
+        self._pools: set[ProcessPoolExecutor] = set()
 
     # -- where a file belongs
 
@@ -90,10 +107,27 @@ class WorkspaceIndex:
     def add_folder(self, folder: str) -> None:
         with self._lock:
             self._folders.setdefault(folder, ProjectIndex())
+            self.revision += 1
 
     def remove_folder(self, folder: str) -> None:
         with self._lock:
             self._folders.pop(folder, None)
+            self.revision += 1
+
+    def snapshot(self, path: str | None) -> tuple[object, Callable[[], bytes]]:
+        """(token, pickler) of the index `path` is linted with, for the background worker: the
+        token names this exact content; the pickler copies it under the lock (cheap to hand
+        around, costly to call: only when the worker does not hold that token yet). What is
+        pickled is the list of summaries (`ProjectIndex(summaries)` rebuilds it)."""
+        with self._lock:
+            token = (self.folder_for(path), self.revision)
+            index = self.index_for(path)
+
+        def pickled() -> bytes:
+            with self._lock:
+                return pickle.dumps(index.summaries(), pickle.HIGHEST_PROTOCOL)
+
+        return token, pickled
 
     # -- building
 
@@ -123,15 +157,21 @@ class WorkspaceIndex:
             done += len(batch)
             progress(done, total)
 
-        if total >= PROCESS_THRESHOLD:
+        if total >= PROCESS_THRESHOLD or any(_large(path) for path in files):
             workers = max(1, min((os.cpu_count() or 2) - 1, 4))
             context = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                for batch in pool.map(_summarize_batch, batches, [settings] * len(batches)):
-                    if cancelled.is_set():
-                        pool.shutdown(cancel_futures=True)
-                        break
-                    take(batch)
+            with ProcessPoolExecutor(
+                max_workers=workers, mp_context=context, initializer=release_stdout
+            ) as pool:
+                self._pools.add(pool)
+                try:
+                    for batch in pool.map(_summarize_batch, batches, [settings] * len(batches)):
+                        if cancelled.is_set():
+                            pool.shutdown(cancel_futures=True)
+                            break
+                        take(batch)
+                finally:
+                    self._pools.discard(pool)
         else:
             for paths in batches:
                 if cancelled.is_set():
@@ -142,13 +182,26 @@ class WorkspaceIndex:
                 if _inside(path, folder):
                     index.update(summary)
             self._folders[folder] = index
+            self.revision += 1
         return len(index)
+
+    def stop(self) -> None:
+        """Kill the processes of an index build under way (the server is exiting: a parse of a
+        large file would otherwise run on, orphaned, for seconds)."""
+        for pool in list(self._pools):
+            processes = getattr(pool, "_processes", None) or {}
+            for process in list(processes.values()):
+                with contextlib.suppress(Exception):
+                    process.kill()
 
     # -- incremental updates
 
     def set_open(self, path: str, text: str, settings: Settings) -> bool:
         """The editor's text of an open file; True when what other files see of it changed."""
-        summary = engine.summarize(text, path, settings)
+        return self.put_open(path, engine.summarize(text, path, settings))
+
+    def put_open(self, path: str, summary: ModuleSummary | None) -> bool:
+        """An open file's summary made elsewhere (None: its text does not parse now)."""
         if summary is None:
             return False  # does not parse while being typed: keep the last good summary
         with self._lock:
@@ -170,6 +223,7 @@ class WorkspaceIndex:
                 index = self.index_for(path)
                 existed = index.get(path) is not None
                 index.remove(path)
+                self.revision += 1
                 return existed
             return self._put(path, summary)
 
@@ -178,6 +232,7 @@ class WorkspaceIndex:
         if index.get(path) == summary:
             return False
         index.update(summary)
+        self.revision += 1
         return True
 
     # -- dependencies
@@ -198,6 +253,13 @@ class WorkspaceIndex:
             found.update(s.path for s in new)
             names.update(s.name for s in new)
         return found
+
+
+def _large(path: str) -> bool:
+    try:
+        return os.path.getsize(path) >= LARGE_FILE_BYTES
+    except OSError:
+        return False
 
 
 def _inside(path: str, folder: str) -> bool:

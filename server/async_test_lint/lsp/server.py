@@ -1,9 +1,16 @@
 """The language server's state and its lint pipeline; the LSP methods are in `handlers.py`.
 
-Linting runs in a one-thread executor so the event loop keeps reading messages. Per document at most
-one lint runs at a time; edits that arrive meanwhile are coalesced into one more run on the newest
-text. A result is published only when it belongs to the document's current version (and the open
-of the document it was computed for): an old version's result never follows a newer one.
+Linting never runs on the event loop, so requests are always read and answered:
+- small documents are linted in a one-thread executor (their parse holds the interpreter lock for
+  tens of milliseconds at most, and their lazy fixes need the analysed model in this process);
+- heavy documents (`background_chars` and more, or one whose last lint was slow) are linted in a
+  worker process (`background.py`): a 10 MB parse would hold the lock for seconds.
+Per document at most one lint runs at a time; edits that arrive meanwhile are coalesced into one
+more run on the newest text, and a heavy document's out-of-date lint is abandoned at once (its
+worker is killed). A result is published only when it belongs to the document's current version
+(and the open of the document it was computed for): an old version's result never follows a newer
+one. Requests (hover, code actions, resolve) are answered from the last results: they wait for a
+small document's current lint for at most `REQUEST_WAIT`, never for a heavy one's.
 
 While the text does not parse, the last diagnostics of a version that parsed stay visible, moved
 along with the edits made since (those an edit touched are dropped, and none offers a fix). With
@@ -13,6 +20,8 @@ along with the edits made since (those an edit touched are dropped, and none off
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import functools
 import logging
 import threading
 import time
@@ -20,7 +29,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcMethodNotFound
@@ -28,11 +37,19 @@ from pygls.lsp.server import LanguageServer
 
 from .. import __version__ as VERSION
 from .. import engine
-from ..discovery import Walker
 from ..model import Diagnostic, LintResult
 from ..rules import all_rules
 from ..source import LineIndex
 from . import convert
+from .background import (
+    Abandoned,
+    BackgroundLane,
+    PlainResult,
+    TimedOut,
+    lint_text,
+    rebuilt,
+    worker_summarize,
+)
 from .documents import Document, DocumentStore, path_of
 from .positions import UTF16, normalise_encoding
 from .project import WorkspaceIndex
@@ -55,6 +72,18 @@ DEFAULT_LINT_TIMEOUT = 10.0
 #: how long the user pauses before an open document is re-summarised for the other files' sake.
 SUMMARY_IDLE = 1.0
 CONFIG_WAIT = 1.0
+#: documents this large (code points) are linted in the background worker process: parsing
+#: 200,000 characters holds the interpreter lock for about 0.1-0.2 s.
+BACKGROUND_CHARS = 200_000
+#: a lint in the lint thread that took longer moves its document to the background worker (until
+#: its text shrinks to half that size).
+SLOW_LINT = 0.5
+#: a heavy document's lint takes seconds: wait for a longer pause in typing before starting one.
+BACKGROUND_DEBOUNCE = 0.3
+#: how long a request on a small document waits for its current version's lint at most.
+REQUEST_WAIT = 0.5
+#: the workspace index starts once the first lint is done (or after this long): both parse.
+INDEX_DELAY = 1.5
 
 
 @dataclass(frozen=True)
@@ -71,6 +100,24 @@ class Linted:
     parsed: bool
 
 
+class Snapshot(NamedTuple):
+    """What one lint is of: the text of one version, with one settings generation."""
+
+    key: tuple[int, int]
+    text: str
+    generation: int
+
+
+@dataclass
+class Job:
+    """The lint of one version that is under way; requests for that version await it."""
+
+    key: tuple[int, int]
+    generation: int
+    future: asyncio.Future[Linted]
+    background: bool
+
+
 @dataclass
 class DocState:
     timer: asyncio.TimerHandle | None = None
@@ -83,6 +130,9 @@ class DocState:
     published: tuple[int, list[types.Diagnostic]] | None = None
     #: the (open, version) whose lint last ran out of time: logged once per version.
     timed_out: tuple[int, int] | None = None
+    job: Job | None = None
+    #: the size of the text whose lint in the lint thread was slow (see `SLOW_LINT`).
+    slow_chars: int | None = None
 
 
 class AsyncTestLintServer(LanguageServer):
@@ -112,6 +162,9 @@ class AsyncTestLintServer(LanguageServer):
         self.exit_code: int | None = None
         self.lint_pool = ThreadPoolExecutor(1, thread_name_prefix="atl-lint")
         self.index_pool = ThreadPoolExecutor(1, thread_name_prefix="atl-index")
+        self.background = BackgroundLane()
+        self.background_chars = BACKGROUND_CHARS
+        self.first_lint = asyncio.Event()
         self._tasks: set[asyncio.Future[Any]] = set()
         self._logged: set[str] = set()
 
@@ -167,6 +220,8 @@ class AsyncTestLintServer(LanguageServer):
         self.init_settings = parse_editor_settings(options, problems)
         if isinstance(options, dict) and isinstance(options.get("debounceMs"), (int, float)):
             self.debounce = max(float(options["debounceMs"]), 0.0) / 1000
+        if isinstance(options, dict) and isinstance(options.get("backgroundLintChars"), int):
+            self.background_chars = max(options["backgroundLintChars"], 0)
         if isinstance(options, dict) and isinstance(options.get("lintTimeoutMs"), (int, float)):
             milliseconds = float(options["lintTimeoutMs"])
             self.lint_timeout = milliseconds / 1000 if milliseconds > 0 else None
@@ -236,18 +291,33 @@ class AsyncTestLintServer(LanguageServer):
         state = self.state(uri)
         if state.timer is not None:
             state.timer.cancel()
+        if delay is None:
+            document = self.documents.get(uri)
+            heavy = document is not None and self.is_heavy(document)
+            delay = max(self.debounce, BACKGROUND_DEBOUNCE) if heavy else self.debounce
         loop = asyncio.get_running_loop()
-        state.timer = loop.call_later(self.debounce if delay is None else delay, self._start, uri)
+        state.timer = loop.call_later(delay, self._start, uri)
+
+    def is_heavy(self, document: Document) -> bool:
+        """Is the document linted in the background worker?"""
+        size = len(document.text)
+        state = self.states.get(document.uri)
+        slow = state.slow_chars if state is not None else None
+        return size >= self.background_chars or (slow is not None and size >= slow // 2)
 
     def _start(self, uri: str) -> None:
         if uri not in self.states or self.cancel_indexing.is_set():
             return  # closed meanwhile, or shut down (the worker threads are gone)
         state = self.state(uri)
         state.timer = None
+        document = self.documents.get(uri)
+        if document is None:
+            return
         if state.running:
             state.again = True
-            return
-        if self.documents.get(uri) is None:
+            job = state.job
+            if job is not None and job.background and job.key != document.key:
+                self.background.abandon(uri)  # out of date: stop it, lint the newest text
             return
         state.running = True
         self.spawn(self._lint_and_publish(uri))
@@ -260,11 +330,14 @@ class AsyncTestLintServer(LanguageServer):
         try:
             if document is not None:
                 await self.linted(document)
+        except Abandoned:
+            logger.debug("the lint of %s was abandoned", uri)
         except Exception as error:
             failed = True  # logged once; no retry loop: the next edit tries again
             logger.exception("linting %s failed", uri)
             self.log_once(types.MessageType.Error, f"async-test-lint: linting failed: {error!r}")
         finally:
+            self.first_lint.set()
             state.running = False
             current = self.documents.get(uri)
             if current is not None:
@@ -275,7 +348,8 @@ class AsyncTestLintServer(LanguageServer):
                     self.schedule(uri, 0)
 
     async def linted(self, document: Document) -> Linted:
-        """The lint of the document's current text (cached per version and settings)."""
+        """The lint of the document's current text (cached per version and settings); a lint of
+        that version already under way is shared, not repeated."""
         ready = self.config_ready
         if ready is not None and not ready.is_set():
             try:
@@ -290,30 +364,76 @@ class AsyncTestLintServer(LanguageServer):
             and cached.generation == self.generation
         ):
             return cached
-        key, text, path, generation = document.key, document.text, document.path, self.generation
+        job = state.job
+        if job is None or job.key != document.key or job.generation != self.generation:
+            background = self.is_heavy(document)
+            snapshot = Snapshot(document.key, document.text, self.generation)
+            future = asyncio.ensure_future(self._compute(document, snapshot, background))
+            future.add_done_callback(_retrieved)
+            job = state.job = Job(document.key, self.generation, future, background)
+        return await asyncio.shield(job.future)
+
+    async def for_request(self, document: Document) -> Linted:
+        """What a request (hover, code action, resolve) is answered from: the current version's
+        lint when it is there or soon will be, else the last results."""
+        state = self.state(document.uri)
+        cached = state.linted
+        heavy = self.is_heavy(document)
+        fresh = cached is not None and cached.generation == self.generation
+        if cached is not None and cached.key == document.key and (fresh or heavy):
+            return cached
+        if not heavy:
+            try:
+                return await asyncio.wait_for(asyncio.shield(self.linted(document)), REQUEST_WAIT)
+            except asyncio.TimeoutError:
+                logger.debug("answering from the last results of %s", document.uri)
+            cached = state.linted
+            if cached is not None and cached.key == document.key:
+                return cached
+        return self.tracked_view(document)
+
+    def tracked_view(self, document: Document) -> Linted:
+        """The last good diagnostics, moved along with the edits since (no fixes)."""
+        state = self.state(document.uri)
+        return Linted(
+            document.key,
+            self.generation,
+            document.lines,
+            LintResult(()),
+            self.effective(document),
+            tuple(state.good),
+            False,
+        )
+
+    async def _compute(self, document: Document, snapshot: Snapshot, background: bool) -> Linted:
+        state = self.state(document.uri)
+        key, text, generation = snapshot
         settings = self.effective(document)
-        index = self.index.index_for(path)
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
-        limit = self.lint_timeout
         timed_out = False
         try:
-            result = await loop.run_in_executor(
-                self.lint_pool, _lint, text, path, settings, index, limit
-            )
+            if background:
+                result, lines = await self._lint_in_background(document, snapshot, settings)
+            else:
+                result, lines = await self._lint_in_thread(document.path, text, settings)
         except engine.LintTimeout as timeout:
             timed_out = True
             self.report_timeout(document.uri, key, timeout)
-            result = LintResult((), skipped_reason=str(timeout))
+            result, lines = LintResult((), skipped_reason=str(timeout)), None
+        elapsed = time.perf_counter() - started
+        if not background and (timed_out or elapsed > SLOW_LINT):
+            state.slow_chars = len(text)  # its next lints go to the background worker
         logger.debug(
-            "linted %s v%s in %.1f ms: %d diagnostics, %d modules indexed",
+            "linted %s v%s in %.1f ms (%s): %d diagnostics",
             document.uri,
             key[1],
-            (time.perf_counter() - started) * 1000,
+            elapsed * 1000,
+            "background" if background else "thread",
             len(result.diagnostics),
-            len(index),
         )
-        lines = document.lines if document.key == key else LineIndex(text)
+        if lines is None:
+            lines = document.lines if document.key == key else LineIndex(text)
+        document.adopt_lines(lines)
         current = self.documents.get(document.uri)
         good = state.good if current is not None and current.key == key else []
         linted = _view(key, generation, lines, result, settings, good, timed_out)
@@ -329,6 +449,39 @@ class AsyncTestLintServer(LanguageServer):
                 f"rule {failure.code} failed on {failure.path}: {failure.error}",
             )
         return linted
+
+    async def _lint_in_thread(
+        self, path: str | None, text: str, settings: Effective
+    ) -> tuple[LintResult, LineIndex]:
+        index = self.index.index_for(path)
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self.lint_pool, _lint_with_lines, text, path, settings, index, self.lint_timeout
+        )
+
+    async def _lint_in_background(
+        self, document: Document, snapshot: Snapshot, settings: Effective
+    ) -> tuple[LintResult, LineIndex]:
+        uri, (key, text, _) = document.uri, snapshot
+        outcome = await self.background.submit(
+            self.background.lint_job,
+            uri,
+            key,
+            text,
+            document.path,
+            settings,
+            self.index.snapshot(document.path),
+            self.lint_timeout,
+        )
+        if isinstance(outcome, TimedOut):
+            raise engine.LintTimeout(outcome.path, outcome.limit, outcome.phase)
+        build = functools.partial(self.background.build_fix, uri, key)
+        return await self.background.submit(_rebuilt_with_lines, outcome, build, text)
+
+    def executor_for(self, document: Document) -> ThreadPoolExecutor:
+        """Where work on the document's lint result runs (a fix of a heavy document is built by
+        the worker, through the background lane's thread)."""
+        return self.background.thread if self.is_heavy(document) else self.lint_pool
 
     def report_timeout(self, uri: str, key: tuple[int, int], timeout: engine.LintTimeout) -> None:
         """Say once per document version that its lint was abandoned (a log line, no popup)."""
@@ -432,10 +585,19 @@ class AsyncTestLintServer(LanguageServer):
             return
         settings = self.effective(document).engine
         loop = asyncio.get_running_loop()
-        # In the lint thread: a summary parses the file too; it must not compete with a lint.
-        changed = await loop.run_in_executor(
-            self.lint_pool, self.index.set_open, document.path, document.text, settings
-        )
+        if self.is_heavy(document):
+            try:
+                summary = await self.background.run(
+                    uri, worker_summarize, document.text, document.path, settings
+                )
+            except Abandoned:
+                return
+            changed = self.index.put_open(document.path, summary)
+        else:
+            # In the lint thread: a summary parses the file too; it must not compete with a lint.
+            changed = await loop.run_in_executor(
+                self.lint_pool, self.index.set_open, document.path, document.text, settings
+            )
         if changed:
             self.relint_dependents(document.path)
 
@@ -485,6 +647,10 @@ class AsyncTestLintServer(LanguageServer):
             except Exception as error:
                 logger.info("no progress reporting: %s", error)
                 progress = False
+        if not self.first_lint.is_set():
+            # Parsing the workspace would compete with the first lint for the CPU.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.first_lint.wait(), INDEX_DELAY)
         loop = asyncio.get_running_loop()
         total_modules = 0
         for folder in folders:
@@ -536,34 +702,31 @@ class AsyncTestLintServer(LanguageServer):
                     timer.cancel()
         self.lint_pool.shutdown(wait=False, cancel_futures=True)
         self.index_pool.shutdown(wait=False, cancel_futures=True)
+        self.background.stop()
+        self.index.stop()
 
 
-def _excluded(path: str | None, settings: Effective) -> bool:
-    """Does an `exclude` glob of the project match the file or one of its folders?"""
-    if path is None or not settings.engine.exclude or settings.engine.project_root is None:
-        return False
-    root = Path(settings.engine.project_root)
-    walker = Walker(settings.engine.exclude, root, warn=lambda message: None)
-    candidate = Path(path)
-    try:
-        relative = candidate.relative_to(root)
-    except ValueError:
-        return walker.excluded(candidate)
-    current = root
-    for part in relative.parts:
-        current = current / part
-        if walker.excluded(current):
-            return True
-    return False
+def _retrieved(future: asyncio.Future[Any]) -> None:
+    """A job's failure is reported by whoever awaits it; a request that gave up on it must not
+    leave it "never retrieved"."""
+    if not future.cancelled():
+        future.exception()
 
 
-def _lint(
+def _lint_with_lines(
     text: str, path: str | None, settings: Effective, index: Any, time_limit: float | None
-) -> LintResult:
-    """Runs in the lint thread: the engine is pure and thread-safe per call."""
-    if not settings.enable or _excluded(path, settings):
-        return LintResult((), skipped_reason="disabled or excluded")
-    return engine.lint(text, path, settings.lint_settings, index, time_limit=time_limit)
+) -> tuple[LintResult, LineIndex]:
+    """Runs in the lint thread: the lint, and the text's line index (built off the event loop)."""
+    return lint_text(text, path, settings, index, time_limit), _warm(LineIndex(text))
+
+
+def _rebuilt_with_lines(plain: PlainResult, build: Any, text: str) -> tuple[LintResult, LineIndex]:
+    return rebuilt(plain, build), _warm(LineIndex(text))
+
+
+def _warm(lines: LineIndex) -> LineIndex:
+    lines.lines()  # split once here: converting positions needs the lines' text
+    return lines
 
 
 def _view(
