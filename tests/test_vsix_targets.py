@@ -79,10 +79,10 @@ EXTENSION_FILES = {
     "extension/bundled/tool/serve.py",
 }
 # Never needed by the server: PyYAML (only libcst's command line imports it), test suites,
-# bytecode, console scripts, C sources, source maps.
+# bytecode, console scripts, C sources, source maps, uv's `.lock` of a --target folder.
 UNNEEDED = re.compile(
     r"(^|/)(yaml|_yaml|yaml_ft|tests?|__pycache__|bin)(/|$)|/(?i:pyyaml)[^/]*\.dist-info/"
-    r"|\.(pyc|pyo|c|h|rs|map)$|^extension/bundled/libs/[^/]+/libcst/tool\.py$"
+    r"|\.(pyc|pyo|c|h|rs|map)$|/\.lock$|^extension/bundled/libs/[^/]+/libcst/tool\.py$"
 )
 
 
@@ -209,6 +209,10 @@ def test_native_modules_fit_the_target_for_every_cpython(
     for interpreter in INTERPRETERS:
         minor = interpreter.removeprefix("cp3")
         name = NATIVE_NAME[target].format(minor=minor)
+        if system == "alpine" and int(minor) < 11:
+            # CPython learnt musl's own suffix in 3.11; before, it says linux-gnu on musl too (the
+            # libc check below tells them apart).
+            name = name.replace("-linux-musl.so", "-linux-gnu.so")
         path = f"extension/bundled/libs/{interpreter}/libcst/{name}"
         assert path in names, f"{target}: no {name} for {interpreter}"
         libcst_natives.append(path)
