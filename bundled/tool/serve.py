@@ -7,7 +7,8 @@ site-packages and no `.pth` file of the interpreter's environment runs), writing
 - useBundled (default): the server and its dependencies come only from `../libs/` next to this
   file: `libs/cpXY/` (native wheels built for this CPython version, and whatever resolved
   differently for it) before `libs/common/` (pure-Python distributions identical for every
-  version). The interpreter's own packages are never imported, so an old `attrs` or `pygls` in the
+  version). Each VSIX is built for one VS Code target (`libs/manifest.json`: `win32-arm64`,
+  `alpine-x64`, ...); an interpreter of another platform or architecture gets exit code 4. The interpreter's own packages are never imported, so an old `attrs` or `pygls` in the
   user's project environment cannot break the server.
 - fromEnvironment: the interpreter's own installed `async_test_lint` runs (`site` is enabled).
 
