@@ -8,8 +8,9 @@ site-packages and no `.pth` file of the interpreter's environment runs), writing
   file: `libs/cpXY/` (native wheels built for this CPython version, and whatever resolved
   differently for it) before `libs/common/` (pure-Python distributions identical for every
   version). Each VSIX is built for one VS Code target (`libs/manifest.json`: `win32-arm64`,
-  `alpine-x64`, ...); an interpreter of another platform or architecture gets exit code 4. The interpreter's own packages are never imported, so an old `attrs` or `pygls` in the
-  user's project environment cannot break the server.
+  `alpine-x64`, ...); an interpreter of another platform or architecture gets exit code 4.
+  The interpreter's own packages are never imported, so an old `attrs` or `pygls` in the user's
+  project environment cannot break the server.
 - fromEnvironment: the interpreter's own installed `async_test_lint` runs (`site` is enabled).
 
 The syntax stays Python 2 compatible so that any old interpreter reaches the version check and
