@@ -19,15 +19,17 @@ from ..analysis.paths import (
     guards,
     stored_constant,
 )
+from ..analysis.summarize import loop_driving_calls
 from ..analysis.summary import FunctionSummary, ModuleSummary
 from ..context import Context
-from ..fixes.expressions import await_argument_instead
-from ..model import Diagnostic, Fix, Safety
+from ..fixes.expressions import add_await, await_argument_instead
+from ..model import Diagnostic, Edit, Fix, Safety, TextRange
 from ._loops import (
     DESCRIPTIONS,
     RUNNING,
     find_local_method,
     is_self_attribute,
+    is_test_name,
     loop_factory,
     self_assignments,
 )
@@ -80,9 +82,15 @@ class NestedEventLoop(Rule):
         "Safe, when the call is directly in the coroutine: `asyncio.run(x)` and "
         "`loop.run_until_complete(x)` become `await x`, which runs `x` on the loop that is "
         "already running (the only way the code can work). Keyword arguments such as "
-        "`debug=True` are dropped with the call. A helper called from a coroutine gets no "
-        "automatic fix: it may be called from sync code too, and making it async changes every "
-        "caller."
+        "`debug=True` are dropped with the call. Safe too, for a sync helper of this module (a "
+        "function or a method) that runs the loop itself on every path and that only "
+        "coroutines of this module call (nothing passes it on as a value, no other module "
+        "imports it or its class): the helper becomes `async def`, its `asyncio.run(x)` / "
+        "`run_until_complete(x)` become `await x`, and every call is awaited (the code could "
+        "never have worked: each call raised). Otherwise a helper called from a coroutine gets "
+        "no automatic fix: it may be called from sync code too, and making it async changes "
+        "every caller; do it by hand, or run the helper in a thread with "
+        "`await asyncio.to_thread(helper, ...)`."
     )
     fix_safety = Safety.SAFE
 
@@ -158,7 +166,126 @@ class NestedEventLoop(Rule):
             f"{helper}() runs an event loop ({what}) and is called from coroutine "
             f"{_where(function)}, where a loop is already running"
         )
-        return context.report(self, call.node, message)
+        local = _local_callee(context, function, call)
+        plan = None if local is None else _async_helper_plan(context, local)
+        if local is None or plan is None:
+            return context.report(self, call.node, message)
+        title = f"Make {local.name} async and await its {len(plan)} call{'s' * (len(plan) > 1)}"
+        return context.report(
+            self,
+            call.node,
+            message,
+            context.lazy_fix(
+                title, Safety.SAFE, lambda: _async_helper_fix(context, local, plan, title)
+            ),
+        )
+
+
+def _async_helper_plan(context: Context, helper: FunctionInfo) -> list[ast.Call] | None:
+    """The calls of `helper` (a sync function or method of this file that runs a loop itself)
+    when every one is made directly in a coroutine of this file and nothing else refers to it
+    (no other module imports it or its class): the helper can become `async def`. None
+    otherwise."""
+    node = helper.node
+    if (
+        helper.is_async
+        or helper.yields
+        or helper.parent is not None
+        or node.decorator_list
+        or is_test_name(helper.name)
+        or helper.name.startswith("__")
+        or not loop_driving_calls(context.model, helper)
+        or _imported_elsewhere(context, helper)
+    ):
+        return None
+    if any(
+        call.scope is not helper.scope
+        or guards(context.model, call.node, helper)  # a path that returns before the loop
+        or await_argument_instead(context.model, call.node) is None
+        for call, _ in loop_driving_calls(context.model, helper)
+    ):
+        return None
+    calls: list[ast.Call] = []
+    for reference in _references(context, helper):
+        parent = context.model.parent(reference)
+        if not (isinstance(parent, ast.Call) and parent.func is reference):
+            return None  # passed on as a value (to a thread, a callback): stays sync
+        caller = _function_of(context, parent)
+        if caller is None or not caller.is_async or caller.scope is not _scope_of(context, parent):
+            return None
+        calls.append(parent)
+    return calls or None
+
+
+def _references(context: Context, helper: FunctionInfo) -> list[ast.expr]:
+    """Every `name` / `self.name` / `cls.name` / `Class.name` load of the helper in this file."""
+    found: list[ast.expr] = []
+    for node in ast.walk(context.model.tree):
+        if helper.cls is None:
+            if isinstance(node, ast.Name) and node.id == helper.name:
+                found.append(node)  # a store would rebind it: the plan then fails its check
+        elif isinstance(node, ast.Attribute) and node.attr == helper.name:
+            found.append(node)
+    return found
+
+
+def _function_of(context: Context, node: ast.AST) -> FunctionInfo | None:
+    functions = {id(function.node): function for function in context.model.functions}
+    current = context.model.parent(node)
+    while current is not None:
+        found = functions.get(id(current))
+        if found is not None:
+            return found
+        current = context.model.parent(current)
+    return None
+
+
+def _scope_of(context: Context, node: ast.AST) -> Scope | None:
+    function = _function_of(context, node)
+    if function is None:
+        return None
+    current = context.model.parent(node)
+    while current is not None and current is not function.node:
+        if isinstance(current, ast.Lambda):
+            return None
+        current = context.model.parent(current)
+    return function.scope
+
+
+def _imported_elsewhere(context: Context, helper: FunctionInfo) -> bool:
+    """Another module of the project imports the helper (or its class)."""
+    index = context.semantics.index
+    if index is None:
+        return False
+    owner = helper.cls.qualname.split(".")[0] if helper.cls is not None else helper.name
+    name = f"{context.model.module_name}.{owner}"
+    suffix = f".{owner}"
+    for summary in index.summaries():
+        if summary.path == context.model.path:
+            continue
+        if summary.has_star_import:
+            return True
+        for imported in summary.imports.values():
+            if imported == name or (imported.endswith(suffix) and name.endswith(imported)):
+                return True
+    return False
+
+
+def _async_helper_fix(
+    context: Context, helper: FunctionInfo, calls: list[ast.Call], title: str
+) -> Fix | None:
+    model = context.model
+    definition = context.parsed.node_range(helper.node)
+    edits: list[Edit] = [Edit(TextRange(definition.start, definition.start), "async ")]
+    for call, _ in loop_driving_calls(model, helper):
+        inner = await_argument_instead(model, call.node)
+        if inner is None:
+            return None
+        edits.extend(inner)
+    for site in calls:
+        edits.extend(add_await(model, site))
+    edits.sort(key=lambda edit: (edit.range.start, edit.range.end))
+    return Fix(title, Safety.SAFE, tuple(edits))
 
 
 def _await_fix(context: Context, node: ast.Call) -> Fix | None:
@@ -779,6 +906,61 @@ class Settings:
         },
         note="A `cached_property` of a class in another module runs `asyncio.run()` on the path "
         "the constructor argument `cached=False` selects.",
+    ),
+    Invalid(
+        """\
+import asyncio
+import unittest
+
+
+async def fetch(key):
+    await asyncio.sleep(0)
+    return key.upper()
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+class FetchTest(unittest.IsolatedAsyncioTestCase):
+    def call(self, coro):
+        return asyncio.get_event_loop().run_until_complete(coro)
+
+    async def test_fetch(self):
+        self.assertEqual(run(fetch("a")), "A")
+
+    async def test_fetch_twice(self):
+        self.assertEqual(run(fetch("b")) + self.call(fetch("c")), "BC")
+""",
+        line=19,
+        count=3,
+        fixed="""\
+import asyncio
+import unittest
+
+
+async def fetch(key):
+    await asyncio.sleep(0)
+    return key.upper()
+
+
+async def run(coro):
+    return await coro
+
+
+class FetchTest(unittest.IsolatedAsyncioTestCase):
+    async def call(self, coro):
+        return await coro
+
+    async def test_fetch(self):
+        self.assertEqual(await run(fetch("a")), "A")
+
+    async def test_fetch_twice(self):
+        self.assertEqual(await run(fetch("b")) + await self.call(fetch("c")), "BC")
+""",
+        runnable=True,
+        note="Sync helpers (a module function and a method) that run a loop, called only from "
+        "coroutines of this module: each becomes `async def` and its calls are awaited.",
     ),
 )
 
