@@ -5,9 +5,12 @@ It knows nothing of LSP or of terminals; the language server and the CLI only tr
 
 from __future__ import annotations
 
+import ast
+import bisect
 import fnmatch
 import gc
 import logging
+import re
 import threading
 import time
 import traceback
@@ -26,6 +29,7 @@ from .context import Context
 from .fixes.edits import OverlappingEdits, apply_edits
 from .model import (
     Diagnostic,
+    Edit,
     Fix,
     LazyFix,
     LintResult,
@@ -39,7 +43,7 @@ from .model import (
 from .noqa import noqa_codes
 from .parsing import ParsedSource, SyntaxProblem, parse_python
 from .rules import Rule, all_rules
-from .source import LineIndex
+from .source import BOM, LineIndex
 
 logger = logging.getLogger(__name__)
 
@@ -303,7 +307,180 @@ def _drop_suppressed(diagnostics: Sequence[Diagnostic], lines: LineIndex) -> lis
 class _ModelOwner:
     """A token whose lifetime is "some fix of this lint can still be built"."""
 
-    __slots__ = ("__weakref__",)
+    __slots__ = ("__weakref__", "fix_checker")
+
+    def __init__(self) -> None:
+        self.fix_checker: FixChecker | None = None
+
+
+def _fix_checker(parsed: ParsedSource, owner: _ModelOwner) -> FixChecker:
+    """One checker per lint, shared by its fixes (it memoises the statement lists it searched)."""
+    if owner.fix_checker is None:
+        owner.fix_checker = FixChecker(parsed)
+    return owner.fix_checker
+
+
+#: what may follow a statement on its last line for that line to hold nothing else.
+_STATEMENT_TAIL = re.compile(r"[ \t]*;?[ \t]*(?:#.*)?")
+_INDENT = re.compile(r"[ \t]*")
+
+
+class FixChecker:
+    """Whether the file still parses once a fix's edits are applied, without parsing all of it.
+
+    The edits are applied to the smallest statement that holds them all and has its lines to
+    itself (nothing but its indentation before it, nothing but a comment after it), and only
+    that statement's lines are parsed, inside `if 1:` when indented, followed by a `pass` at the
+    statement's indentation. When that parses as one block, the whole file parses: the region
+    was a sequence of complete statements at that indentation before the edit and still is after
+    it, brackets and strings closed within it, so every line outside it tokenizes and parses as
+    before. When it does not (or no statement qualifies), the whole fixed file is parsed: a
+    fix is refused only when the whole file says so. Checking a file's fixes costs the size of
+    their statements, not the size of the file times the number of fixes.
+    """
+
+    def __init__(self, parsed: ParsedSource) -> None:
+        self.parsed = parsed
+        #: per block (by id: the tree outlives the checker): its statements and first lines.
+        self._blocks: dict[int, tuple[list[ast.stmt], list[int]]] = {}
+
+    def parses(self, edits: Sequence[Edit]) -> bool:
+        """Whether the text with `edits` applied parses; OverlappingEdits when they overlap."""
+        text, lines = self.parsed.text, self.parsed.lines
+        spans = sorted(
+            (
+                (lines.offset(edit.range.start), lines.offset(edit.range.end), edit.new_text)
+                for edit in edits
+            ),
+            key=lambda span: (span[0], span[1]),
+        )
+        region = self._region(spans[0][0], max(end for _, end, _ in spans))
+        if region is not None:
+            start, end, indent = region
+            edited = _apply_spans(text, start, end, spans)
+            if _block_parses(edited, indent):
+                return True
+        return syntax_ok(_apply_spans(text, 0, len(text), spans))
+
+    def _region(self, first: int, last: int) -> tuple[int, int, str] | None:
+        """(start offset, end offset, indentation) of the lines of the smallest statement that
+        holds the offsets `first`..`last` and has its lines to itself; None when none does."""
+        parsed, lines = self.parsed, self.parsed.lines
+        if parsed.text.startswith(BOM) and lines.position(first).line == 0:
+            return None
+        first_line = lines.position(first).line + 1  # 1-based, as in `ast`
+        last_line = lines.position(last).line + 1
+        found: tuple[int, int, str] | None = None
+        block: ast.AST | None = parsed.tree
+        while block is not None:
+            statement = self._statement_over(block, first_line, last_line)
+            if statement is None:
+                break
+            candidate = self._own_lines(statement)
+            if candidate is not None and _holds(candidate, first, last):
+                found = candidate
+            block = statement
+        return found
+
+    def _statement_over(self, block: ast.AST, first_line: int, last_line: int) -> ast.stmt | None:
+        """The statement directly in `block` (the module, or a statement's blocks) whose lines
+        span `first_line`..`last_line`, if any."""
+        known = self._blocks.get(id(block))
+        if known is None:
+            statements = _child_statements(block)
+            known = self._blocks[id(block)] = (
+                statements,
+                [_first_line(each) for each in statements],
+            )
+        statements, starts = known
+        at = bisect.bisect_right(starts, first_line) - 1
+        if at < 0:
+            return None
+        statement = statements[at]
+        end_line = getattr(statement, "end_lineno", None) or statement.lineno
+        return statement if end_line >= last_line else None
+
+    def _own_lines(self, statement: ast.stmt) -> tuple[int, int, str] | None:
+        parsed, lines = self.parsed, self.parsed.lines
+        first_line = _first_line(statement) - 1
+        text = lines.line_text(first_line)
+        if first_line > 0 and lines.line_text(first_line - 1).endswith("\\"):
+            return None  # the statement may continue a logical line of the previous one
+        indent = _INDENT.match(text).group()  # type: ignore[union-attr]
+        rest = text[len(indent) :]
+        if getattr(statement, "decorator_list", None):
+            if not rest.startswith("@"):
+                return None
+        elif statement.col_offset != len(indent) or _is_elif(statement, rest):
+            return None
+        end_col = getattr(statement, "end_col_offset", None)
+        end_lineno = getattr(statement, "end_lineno", None)
+        if end_col is None or end_lineno is None:
+            return None
+        end = parsed.position(end_lineno, end_col)
+        tail = lines.line_text(end.line)[end.column :]
+        if not _STATEMENT_TAIL.fullmatch(tail):
+            return None
+        start = lines.line_start(first_line)
+        return start, lines.line_start(end.line) + len(lines.line_text(end.line)), indent
+
+
+def _holds(region: tuple[int, int, str], first: int, last: int) -> bool:
+    """Whether offsets `first`..`last` lie in the region, after its first line's indentation."""
+    start, end, indent = region
+    return start + len(indent) <= first and last <= end
+
+
+def _first_line(statement: ast.stmt) -> int:
+    decorators: list[ast.expr] = getattr(statement, "decorator_list", None) or []
+    return min([statement.lineno, *(decorator.lineno for decorator in decorators)])
+
+
+def _is_elif(statement: ast.stmt, line_rest: str) -> bool:
+    """An `elif` is an `If` in its parent's `orelse`: not a statement with lines of its own."""
+    return isinstance(statement, ast.If) and line_rest.startswith("elif")
+
+
+def _child_statements(statement: ast.AST) -> list[ast.stmt]:
+    """The statements of every block of `statement` (or of the module), in source order."""
+    found: list[ast.stmt] = []
+    for name in ("body", "handlers", "cases", "orelse", "finalbody"):
+        value = getattr(statement, name, None)
+        if not value:
+            continue
+        for item in value:
+            if isinstance(item, ast.stmt):
+                found.append(item)
+            else:  # an except handler or a match case: its body
+                found.extend(getattr(item, "body", ()))
+    return found
+
+
+def _apply_spans(text: str, start: int, end: int, spans: Sequence[tuple[int, int, str]]) -> str:
+    """`text[start:end]` with the (sorted) edit spans applied; OverlappingEdits when they do."""
+    pieces: list[str] = []
+    cursor = start
+    for span_start, span_end, new_text in spans:
+        if span_start < cursor:
+            raise OverlappingEdits(f"edits overlap at offset {span_start}")
+        pieces.append(text[cursor:span_start])
+        pieces.append(new_text)
+        cursor = span_end
+    pieces.append(text[cursor:end])
+    return "".join(pieces)
+
+
+def _block_parses(region: str, indent: str) -> bool:
+    """Whether `region` (whole lines, the first at `indent`) parses as statements at `indent`."""
+    if not indent:
+        return syntax_ok(region)
+    parsed = parse_python(f"if 1:\n{region}\n{indent}pass\n")
+    if isinstance(parsed, SyntaxProblem) or len(parsed.tree.body) != 1:
+        return False  # broken, or it left the block (dedented below the indentation)
+    wrapper = parsed.tree.body[0]
+    # Still statements (not only comments: the block must not become empty), and no `else:`
+    # of the wrapper's `if` at the start of a line (that too left the block).
+    return isinstance(wrapper, ast.If) and len(wrapper.body) >= 2 and not wrapper.orelse
 
 
 def _validated(diagnostic: Diagnostic, parsed: ParsedSource, owner: _ModelOwner) -> Diagnostic:
@@ -311,7 +488,8 @@ def _validated(diagnostic: Diagnostic, parsed: ParsedSource, owner: _ModelOwner)
     lazy = diagnostic.lazy_fix
     if lazy is None:
         return diagnostic
-    text, lines, code = parsed.text, parsed.lines, diagnostic.code
+    code = diagnostic.code
+    checker = _fix_checker(parsed, owner)
 
     # `owner` as a default: held by the function itself, so the model stays intact while this
     # fix can still be built, even after the result is gone.
@@ -324,11 +502,11 @@ def _validated(diagnostic: Diagnostic, parsed: ParsedSource, owner: _ModelOwner)
         if fix is None or not fix.edits:
             return None
         try:
-            fixed = apply_edits(text, fix.edits, lines)
+            parses = checker.parses(fix.edits)
         except OverlappingEdits:
             logger.error("the fix of %s has overlapping edits", code)
             return None
-        if isinstance(parse_python(fixed), SyntaxProblem):
+        if not parses:
             logger.warning("the fix of %s was dropped: its result does not parse", code)
             return None
         return fix
