@@ -3,17 +3,13 @@
 - A valid example is silent for every rule, not only its own.
 - An invalid example is reported `count` times by its rule, the first on `line`.
 - Where the example has a fixed form, applying the rule's fixes (safe and unsafe) gives exactly that
-  text, the rule is silent on it, fixing again changes nothing, and a `runnable` fixed module runs
-  under `unittest` with its tests passing.
+  text, the rule is silent on it, and fixing again changes nothing. A `runnable` fixed module is
+  run on every Python found by tests/test_fixed_examples_run.py.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from async_test_lint.engine import fix, index_sources, lint
@@ -77,33 +73,6 @@ def test_fix_gives_the_expected_text(rule: type[Rule], example: Invalid) -> None
     ]
     again = fix(fixed.text, example.path, settings, index, unsafe=True)
     assert again.text == fixed.text and again.applied == 0
-
-
-@pytest.mark.parametrize(
-    ("rule", "example"),
-    [case for case in _cases("invalid") if case.values[1].runnable],  # type: ignore[attr-defined]
-)
-def test_fixed_example_runs_and_passes(rule: type[Rule], example: Invalid, tmp_path: Path) -> None:
-    assert example.fixed is not None, "a runnable example needs its fixed form"
-    for relative, text in {**example.files, example.path: example.fixed}.items():
-        target = tmp_path / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8")
-    module = Path(example.path).with_suffix("").as_posix().replace("/", ".")
-    env = {**os.environ, "PYTHONPATH": str(tmp_path), "PYTHONWARNINGS": "error::RuntimeWarning"}
-    completed = subprocess.run(
-        [sys.executable, "-m", "unittest", "-v", module],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    output = completed.stdout + completed.stderr
-    ran = re.search(r"Ran (\d+) tests?", output)
-    assert completed.returncode == 0, output
-    assert ran is not None and int(ran.group(1)) > 0, output
-    assert "never awaited" not in output, output
 
 
 def test_every_rule_has_documentation_and_examples() -> None:
