@@ -241,7 +241,10 @@ def test_json_output(tmp_path: Path, run_both: Runner) -> None:
     }
     fix = item["fix"]
     assert fix["safety"] == "unsafe"
-    assert fix["title"] == "Convert UserTest to IsolatedAsyncioTestCase"
+    assert (
+        fix["title"]
+        == "Convert UserTest to IsolatedAsyncioTestCase, make 1 method async and await 1 call"
+    )
     assert fix["edits"] and all(
         set(edit) == {"line", "column", "end_line", "end_column", "new_text"} and edit["line"] >= 1
         for edit in fix["edits"]

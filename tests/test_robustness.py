@@ -388,7 +388,7 @@ def test_a_rule_failing_mid_iteration_keeps_nothing_half_done(
 
 
 def test_a_fix_builder_that_raises_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
-    import async_test_lint.rules.atl101_asyncio_run_in_test as module
+    import async_test_lint.fixes.convert as module
 
     def broken(*args: object, **kwargs: object) -> None:
         raise ValueError("cannot build")

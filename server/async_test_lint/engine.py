@@ -203,8 +203,8 @@ def _lint(
     # when nobody does, the model's cycles are broken so it is freed at once by reference
     # counting instead of waiting for (and costing) a cyclic collection on the next keystroke.
     owner = _ModelOwner()
-    weakref.finalize(owner, analysis.model.release)
     semantics = Semantics(analysis.model, index)
+    weakref.finalize(owner, semantics.release)
     context = Context(analysis.parsed, analysis.model, semantics, settings, path)
     diagnostics: list[Diagnostic] = []
     failures: list[RuleFailure] = []

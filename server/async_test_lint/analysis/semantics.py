@@ -82,6 +82,14 @@ class Semantics:
             self._flow = Flow(self.model, self)
         return self._flow
 
+    def release(self) -> None:
+        """Break the cycles through this object (its flow view points back at it) and release
+        the model's; both are unusable afterwards."""
+        self._flow = None
+        self._local_summaries.clear()
+        self._called.clear()
+        self.model.release()
+
     # -- classes -----------------------------------------------------------------------------
 
     def class_summary(self, cls: ClassInfo) -> ClassSummary:
