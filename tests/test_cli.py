@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import jsonschema
 import pytest
 from async_test_lint import __version__, cli
 from async_test_lint.output import escape_data, escape_property
@@ -263,8 +264,16 @@ WIDE = BROKEN.replace(
 )
 
 
+#: The OASIS SARIF 2.1.0 schema (rtm.5, the one GitHub code scanning documents), as shipped in
+#: Microsoft's @microsoft/jest-sarif 1.0.0-beta.0 (MIT; lib/schemas/sarif-2.1.0-rtm.5.json).
+SARIF_SCHEMA = json.loads(
+    (Path(__file__).parent / "data" / "sarif-2.1.0-rtm.5.json").read_text(encoding="utf-8")
+)
+
+
 def validate_sarif(document: dict[str, object]) -> None:
-    """The parts of SARIF 2.1.0 that GitHub code scanning requires."""
+    """Valid against the SARIF 2.1.0 schema, with the parts GitHub code scanning requires."""
+    jsonschema.Draft4Validator(SARIF_SCHEMA).validate(document)
     assert document["version"] == "2.1.0"
     assert str(document["$schema"]).endswith("sarif-2.1.0.json")
     [run_] = document["runs"]  # type: ignore[misc]

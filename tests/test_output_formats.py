@@ -359,6 +359,7 @@ def test_show_fixes_lists_available_then_applied(tmp_path: Path) -> None:
     applied = run_in_process(root, "check", "--fix", "--show-fixes")
     assert applied.stdout.endswith(
         "\nFixed 1 problem:\n- tests/test_sleep.py: 1 fixed\n"
+        "    1 \u00d7 ATL303 (blocking-sleep-in-async-test)\n"
         "Found 2 problems (1 fixed, 1 remaining; 1 fixable with --fix --unsafe-fixes).\n"
     )
     nothing = run_in_process(root, "check", "--fix", "--show-fixes")

@@ -532,7 +532,10 @@ def _fixes_listing(
 ) -> str:
     """--show-fixes: the fixes --fix wrote, or (without --fix) the ones available."""
     if options.fix:
-        return render_applied_fixes({outcome.job.display: outcome.fixed for outcome in outcomes})
+        return render_applied_fixes(
+            {outcome.job.display: outcome.fixed for outcome in outcomes},
+            {outcome.job.display: outcome.fixed_by_rule for outcome in outcomes},
+        )
     return render_available_fixes(reports, options.unsafe)
 
 

@@ -26,7 +26,7 @@ from . import __version__
 from .docs import rule_markdown, rule_url
 from .engine import SYNTAX_ERROR_CODE, SYNTAX_ERROR_NAME
 from .model import Diagnostic, Fix, Safety
-from .rules import Rule, all_rules
+from .rules import Rule, all_rules, rule_by_code
 from .source import LineIndex, split_lines
 
 #: `text` is the old name of `concise`, kept so scripts written for it keep working.
@@ -418,14 +418,23 @@ def render_statistics_json(reports: Sequence[Report], unsafe: bool = False) -> s
 # -- --show-fixes ------------------------------------------------------------------------------
 
 
-def render_applied_fixes(fixed: Mapping[str, int]) -> str:
-    """After `--fix`: `Fixed N problems:` then `- path: K fixed` per written file, as ruff lists
-    them (ruff also splits the count by rule: the workspace reports only the count per file)."""
+def render_applied_fixes(
+    fixed: Mapping[str, int], by_rule: Mapping[str, Sequence[tuple[str, int]]] | None = None
+) -> str:
+    """After `--fix`: `Fixed N problems:`, then per written file the count and, as ruff lists
+    them, `K x CODE (name)` (with a multiplication sign) per rule whose findings went."""
     total = sum(fixed.values())
     if not total:
         return "No fixes applied.\n"
     lines = [f"Fixed {_plural(total, 'problem')}:"]
-    lines.extend(f"- {path}: {count} fixed" for path, count in fixed.items() if count)
+    for path, count in fixed.items():
+        if not count:
+            continue
+        lines.append(f"- {path}: {count} fixed")
+        for code, removed in (by_rule or {}).get(path, ()):
+            rule = rule_by_code(code)
+            name = f" ({rule.name})" if rule is not None else ""
+            lines.append(f"    {removed} \N{MULTIPLICATION SIGN} {code}{name}")
     return "\n".join(lines) + "\n"
 
 

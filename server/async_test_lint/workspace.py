@@ -19,6 +19,7 @@ import os
 import re
 import tokenize
 import typing
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from typing import Any, TypeVar
 from . import __version__, engine
 from .analysis.index import ProjectIndex
 from .analysis.summary import ModuleSummary
-from .model import RuleFailure, Settings
+from .model import Diagnostic, RuleFailure, Settings
 from .output import Report, make_report
 from .prefilter import Reach, mentions_needle
 from .results_cache import ResultsCache, index_digest, result_key, settings_key
@@ -426,6 +427,8 @@ class FileOutcome:
     original: SourceFile | None = None
     fixed_text: str | None = None
     fixed: int = 0
+    #: (code, count) of the findings the fixes removed, by code.
+    fixed_by_rule: tuple[tuple[str, int], ...] = ()
 
 
 #: seconds one file's lint (or all its fix passes) may take before it is skipped as an error.
@@ -462,6 +465,7 @@ def _check_file(
     result = engine.lint(source.text, path, settings, index, time_limit=CHECK_TIME_LIMIT)
     text = source.text
     fixed = 0
+    fixed_by_rule: tuple[tuple[str, int], ...] = ()
     if mode is not Mode.CHECK and any(
         engine.allowed(diagnostic.fix_safety, unsafe) for diagnostic in result.diagnostics
     ):
@@ -471,7 +475,9 @@ def _check_file(
         if outcome.applied and outcome.text != source.text:
             text = keep_newlines(source.text, outcome.text)
             fixed = max(outcome.applied, len(result.diagnostics) - len(outcome.remaining))
+            before = result.diagnostics
             result = engine.lint(text, path, settings, index)
+            fixed_by_rule = _removed_by_code(before, result.diagnostics)
     lines = LineIndex(text)
     reports = tuple(make_report(job.display, d, lines, with_fix=True) for d in result.diagnostics)
     changed = text != source.text
@@ -482,7 +488,15 @@ def _check_file(
         original=source if changed else None,
         fixed_text=text if changed else None,
         fixed=fixed,
+        fixed_by_rule=fixed_by_rule,
     )
+
+
+def _removed_by_code(
+    before: Sequence[Diagnostic], after: Sequence[Diagnostic]
+) -> tuple[tuple[str, int], ...]:
+    removed = Counter(d.code for d in before) - Counter(d.code for d in after)
+    return tuple(sorted(removed.items()))
 
 
 _WORKER_STATE: dict[str, object] = {}

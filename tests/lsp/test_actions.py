@@ -65,7 +65,8 @@ async def test_quick_fix_applies_and_the_diagnostic_goes(
     actions = await actions_at(client, uri, found)
     titles = [a.title for a in actions]
     assert titles == [
-        "Convert UserTest to IsolatedAsyncioTestCase, make 1 method async and await 1 call (unsafe)",
+        "Convert UserTest to IsolatedAsyncioTestCase, make 1 method async and await 1 call"
+        " (unsafe)",
         "Suppress ATL101 for this line",
     ]
     fix = actions[0]

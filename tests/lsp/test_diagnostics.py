@@ -52,7 +52,8 @@ async def test_diagnostic_fields(client: LanguageClient, tmp_path: Path) -> None
     assert found.range == types.Range(types.Position(11, 15), types.Position(11, 41))
     assert found.message.startswith("asyncio.run() inside test_fetch of UserTest")
     assert found.data["fix"] == {
-        "title": "Convert UserTest to IsolatedAsyncioTestCase, make 1 method async and await 1 call",
+        "title": "Convert UserTest to IsolatedAsyncioTestCase, make 1 method async and await"
+        " 1 call",
         "safety": "unsafe",
     }
 

@@ -161,18 +161,23 @@ def makes_future(model: SemanticModel, call: CallSite) -> bool:
     )
 
 
-def aliases_of(model: SemanticModel, *names: str) -> set[str]:
+def aliases_of(model: SemanticModel, *names: str) -> frozenset[str]:
     """Local names bound at module level to one of `names` (`from time import sleep as pause`)."""
     return _aliases(model, frozenset(names))
 
 
-def _aliases(model: SemanticModel, names: frozenset[str]) -> set[str]:
-    """Local names bound at module level to one of `names` (`from asyncio import gather as g`)."""
-    return {
-        local
-        for local, bindings in model.module_scope.bindings.items()
-        if any(binding.qualified_name in names for binding in bindings)
-    }
+def _aliases(model: SemanticModel, names: frozenset[str]) -> frozenset[str]:
+    """Local names bound at module level to one of `names` (`from asyncio import gather as g`);
+    memoised per model (asked once per call site: a scan per call was quadratic)."""
+    key = f"coroutines:aliases:{sorted(names)}"
+    cached: frozenset[str] | None = model.cache.get(key)
+    if cached is None:
+        cached = model.cache[key] = frozenset(
+            local
+            for local, bindings in model.module_scope.bindings.items()
+            if any(binding.qualified_name in names for binding in bindings)
+        )
+    return cached
 
 
 def returns_coroutine(model: SemanticModel, semantics: Semantics, function: FunctionInfo) -> bool:
