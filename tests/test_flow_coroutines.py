@@ -211,6 +211,25 @@ def test_sync_helpers_of_other_modules_that_return_a_coroutine(snippet: str, lin
     assert creates_awaitable(semantics.model, semantics, site)
 
 
+@pytest.mark.parametrize(
+    ("snippet", "files"),
+    [
+        (
+            "class Local:\n    async def place(self):\n        return 1\n\n"
+            "def test():\n    Local().place()\n",
+            None,
+        ),
+        ("from app.store import Store\n\ndef test():\n    Store()._load()\n", CROSS_FILE),
+        ("from app.store import Store\n\ndef test():\n    Store().load()\n", CROSS_FILE),
+    ],
+)
+def test_a_method_called_on_a_new_instance(snippet: str, files: dict[str, str] | None) -> None:
+    """`Cls().method()`: the receiver's class is the constructed one, here or in another file."""
+    semantics = _semantics(snippet, files=files)
+    [site] = [s for s in semantics.model.calls if isinstance(s.node.func, ast.Attribute)]
+    assert creates_awaitable(semantics.model, semantics, site)
+
+
 CALLABLE_CASES = [
     ("functools.partial(fetch, 1)", "fetch", 1),
     ("partial(fetch)", "fetch", 0),

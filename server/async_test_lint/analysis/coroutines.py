@@ -229,8 +229,10 @@ def _calls_coroutine_function(
     func = call.node.func
     called = semantics.called_function(call)
     if called is not None:
-        if (called.is_async and not called.is_async_generator) or called.returns_awaitable:
+        if called.is_async and not called.is_async_generator:
             return True
+        if called.returns_awaitable:
+            return not _may_replace_what_it_returns(model, semantics, call)
         helper = _local_callee(model, semantics, call)
         return (
             helper is not None
@@ -250,6 +252,24 @@ def _calls_coroutine_function(
                 and not function.yields
             )
     return False
+
+
+def _may_replace_what_it_returns(
+    model: SemanticModel, semantics: Semantics, call: CallSite
+) -> bool:
+    """A sync helper hands back a coroutine another function makes (`return self._request()`):
+    when this module replaces one of the receiver class's coroutine methods (`patch.object(Session,
+    "_request", new=...)`), or anything at all for a plain function, what it returns is unknown."""
+    replaced = _replaced_names(model)
+    if not replaced:
+        return False
+    func = call.node.func
+    instance = (
+        semantics.instance_class(func.value, call) if isinstance(func, ast.Attribute) else None
+    )
+    if instance is None:
+        return True
+    return any(name in replaced for name, method in instance.methods.items() if method.is_async)
 
 
 def _uses_async_mock(model: SemanticModel) -> bool:

@@ -311,7 +311,9 @@ class _Builder:
             if kind is ast.Call:
                 self._record_call(node, scope, function, cls, awaited)  # type: ignore[arg-type]
             elif kind is ast.Attribute:
-                if function is not None and type(node.ctx) is ast.Load:  # type: ignore[attr-defined]
+                if type(node.ctx) is not ast.Load:  # type: ignore[attr-defined]
+                    model.stored_attributes.add(node.attr)  # type: ignore[attr-defined]
+                elif function is not None:
                     function.attribute_loads.append(node)  # type: ignore[arg-type]
             elif kind is ast.Await:
                 awaited.add(id(node.value))  # type: ignore[attr-defined]
@@ -344,9 +346,6 @@ class _Builder:
             elif kind is ast.Yield or kind is ast.YieldFrom:
                 if function is not None and scope is function.scope:
                     function.yields = True
-            elif kind is ast.Attribute:
-                if not isinstance(node.ctx, ast.Load):  # type: ignore[attr-defined]
-                    model.stored_attributes.add(node.attr)  # type: ignore[attr-defined]
             elif kind is ast.alias or kind is ast.arguments:
                 continue
             elif kind is ast.ExceptHandler and node.name:  # type: ignore[attr-defined]

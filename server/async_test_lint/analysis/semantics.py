@@ -320,8 +320,9 @@ class Semantics:
         )
 
     def instance_class(self, expr: ast.expr, call: CallSite) -> ClassSummary | None:
-        """The project class `expr` is an instance of: `x = Client()` or `self.x = Client()`."""
-        value = self._assigned_value(expr, call)
+        """The project class `expr` is an instance of: `Client()`, `x = Client()` or
+        `self.x = Client()`."""
+        value = expr if isinstance(expr, ast.Call) else self._assigned_value(expr, call)
         if not isinstance(value, ast.Call):
             return None
         name = self.model.qualified_name(value.func, call.scope)
