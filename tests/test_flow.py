@@ -68,6 +68,10 @@ class Service:
     async def fire(self, event):
         for _name, hook in self.hooks.items():
             await hook(event)
+
+    async def consume(self, source):
+        async for _item in source:
+            pass
 """
 
 CASES = {
@@ -245,6 +249,46 @@ async def test():
         "make()",
         frozenset({("stored", "inner", ())}),
         absent=frozenset({("awaited", "self.inner.open(...)", ("open", CALL))}),
+    ),
+    "argument to a method of an instance in another file": Case(
+        """\
+from app.service import Service
+
+async def test():
+    item = make()
+    service = Service(None)
+    await service.consume(item)
+""",
+        "make()",
+        frozenset({("async-for", "source", ())}),
+        files={"app/__init__.py": "", "app/service.py": _SERVICE},
+    ),
+    "argument to a method of a new instance reaches its use there": Case(
+        """\
+class Sink:
+    async def put(self, target):
+        await target.write()
+
+async def test():
+    await Sink().put(make())
+""",
+        "make()",
+        frozenset({("awaited", "target.write(...)", ("write", CALL))}),
+    ),
+    "a static method binds no self: the flow stops": Case(
+        """\
+class Sink:
+    @staticmethod
+    async def put(target, other):
+        await other.write()
+
+async def test():
+    sink = Sink()
+    await sink.put(make(), 1)
+""",
+        "make()",
+        frozenset({("argument", "make(...)", ())}),
+        absent=frozenset({("awaited", "other.write(...)", ("write", CALL))}),
     ),
     "an unknown callee ends the flow": Case(
         """\

@@ -389,11 +389,7 @@ class Flow:
         name = self.model.qualified_name(store.node.func, scope)
         if name is None:
             return None
-        if name.startswith(self.model.module_name + ".") and name in self._local_classes():
-            return name
-        if self.summaries is not None and self.summaries.find_class(name) is not None:
-            return name
-        return None
+        return name if self._is_known_class(name) else None
 
     def _local_classes(self) -> dict[str, ClassInfo]:
         if self._classes_by_key is None:
@@ -539,8 +535,11 @@ class Flow:
 
     def parameter_of(self, use: Use) -> Place | None:
         """The parameter an argument binds, when the callee is known."""
-        if use.callee is None or use.argument is None:
+        if use.argument is None:
             return None
+        if use.callee is None:
+            bound = self._instance_method(use)
+            return None if bound is None else self._bound_parameter(bound, use.argument, 1)
         callee = use.callee
         if callee.startswith("self.") and use.function is not None:
             method = use.function.enclosing_method()
@@ -558,10 +557,48 @@ class Flow:
             if init is None:
                 return None
             callee, parameters, shift = f"{callee}.__init__", init, 1
-        if isinstance(use.argument, int):
-            index = use.argument + shift
+        return self._bound_parameter(callee, use.argument, shift, parameters)
+
+    def _bound_parameter(
+        self,
+        callee: str,
+        argument: int | str,
+        shift: int,
+        parameters: tuple[str, ...] | None = None,
+    ) -> Place | None:
+        if parameters is None:
+            parameters = self._parameters(callee)
+            # a method called on an instance binds `self` (or `cls`) first; else stay silent.
+            if not parameters or parameters[0] not in ("self", "cls"):
+                return None
+        if isinstance(argument, int):
+            index = argument + shift
             return Place("param", callee, parameters[index]) if index < len(parameters) else None
-        return Place("param", callee, use.argument) if use.argument in parameters else None
+        return Place("param", callee, argument) if argument in parameters else None
+
+    def _instance_method(self, use: Use) -> str | None:
+        """`gw.stream(x)` / `Gateway(h).stream(x)`: the method, when every value the receiver
+        may hold is an instance of one class this analysis can see, that defines or inherits it."""
+        func = use.call.func if use.call is not None else None
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = func.value
+        scope = use.function.scope if use.function is not None else self.model.module_scope
+        if isinstance(receiver, ast.Call):
+            name = self.model.qualified_name(receiver.func, scope)
+            classes = [name] if name is not None and self._is_known_class(name) else None
+        else:
+            place = self.place_of(receiver, scope, use.function)
+            classes = self.instance_classes(place) if place is not None else None
+        if not classes or len(set(classes)) != 1:
+            return None
+        owner = self._method_owner(classes[0], func.attr)
+        return None if owner is None else f"{owner}.{func.attr}"
+
+    def _is_known_class(self, name: str) -> bool:
+        if name.startswith(self.model.module_name + ".") and name in self._local_classes():
+            return True
+        return self.summaries is not None and self.summaries.find_class(name) is not None
 
     def _method_owner(self, class_key: str, name: str) -> str | None:
         for key in self.mro(class_key):

@@ -141,7 +141,7 @@ class BrokenAwait:
     #: what to change to repair it: the mock factory expression (`Mock` -> `AsyncMock` or
     #: `MagicMock`), or the `def` of a sync `side_effect` function (-> `async def`).
     repair: ast.AST
-    repair_kind: str  # "async-mock", "magic-mock", "async-def"
+    repair_kind: str  # "async-mock", "magic-mock", "async-def", "none" (no automatic fix)
     #: the test itself calls the mock on the way (`Service(factory())`): an `AsyncMock` there
     #: would hand a coroutine to that call, so changing the mock class is no repair.
     called_on_the_way: bool = False
@@ -271,13 +271,14 @@ def _breaks(
             return None
         if path[length:] or not is_plain_value(value):
             return None  # a mock set there is followed from where it is made
-        if role is not Role.AWAITED or _async_child(factory, prefix[:-1]):
+        what = f"the value {_short(semantics, value)} set as {_spell_path(prefix)}"
+        if role is not Role.AWAITED:
+            # no literal has `__aiter__`/`__aenter__`; the repair (an async iterator or context
+            # manager configured on a MagicMock) is for the user to write.
+            return what, mock.func, "none"
+        if _async_child(factory, prefix[:-1]):
             return None  # an AsyncMock's return_value is what awaiting its call gives
-        return (
-            f"the value {_short(semantics, value)} set as {_spell_path(prefix)}",
-            mock.func,
-            "async-mock",
-        )
+        return what, mock.func, "async-mock"
     if _async_child(factory, path):
         return None
     if factory not in _LACKS[role]:

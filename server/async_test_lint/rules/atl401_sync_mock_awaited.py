@@ -61,7 +61,10 @@ class SyncMockAwaited(Rule):
         "becomes `MagicMock` instead; a sync `side_effect` function whose results are awaited "
         "becomes `async def`. No automatic fix when the test itself calls the mock on the way "
         "to the await (`Service(factory())`): an `AsyncMock` would hand that call a coroutine; "
-        "set the awaited child instead (`factory.return_value.session.get = AsyncMock(...)`)."
+        "set the awaited child instead (`factory.return_value.session.get = AsyncMock(...)`). No "
+        "automatic fix either when a literal is set as what the code iterates with `async for` "
+        "or enters with `async with`: configure it on a `MagicMock` by hand "
+        "(`m.chunks.return_value.__aiter__.return_value = [...]`)."
     )
     fix_safety = Safety.UNSAFE
 
@@ -162,7 +165,7 @@ def _fix(context: Context, broken: BrokenAwait) -> LazyFix | None:
     if broken.repair_kind == "async-def" and isinstance(repair, ast.FunctionDef):
         title = f"Make {repair.name} async def"
         return context.lazy_fix(title, Safety.UNSAFE, partial(async_def_fix, model, repair, title))
-    if not isinstance(repair, ast.expr):
+    if not isinstance(repair, ast.expr) or broken.repair_kind == "none":
         return None
     name, title = (
         (MAGIC_MOCK, "Use MagicMock")
@@ -243,6 +246,24 @@ class Counter:
         async with self.lock:
             self.value += 1
 """
+
+_FEED_READER = """\
+class FeedReader:
+    def __init__(self, parser):
+        self.parser = parser
+
+    async def total(self, source):
+        size = 0
+        async for chunk in source.chunks():
+            size += len(self.parser(chunk))
+        return size
+
+    async def publish(self, sink, items):
+        for item in items:
+            await sink.put(item)
+        return len(items)
+"""
+
 
 SyncMockAwaited.invalid = (
     Invalid(
@@ -642,6 +663,53 @@ class PlaceTest(unittest.IsolatedAsyncioTestCase):
             " is no repair: no fix is offered."
         ),
     ),
+    Invalid(
+        """\
+import unittest
+import unittest.mock as um
+from feeds.reader import FeedReader
+class PublishTest(unittest.IsolatedAsyncioTestCase):
+    async def test_publish(self):
+        sink = um.Mock()
+        reader = FeedReader(parser=bytes)
+        self.assertEqual(await reader.publish(sink, ["a", "b"]), 2)
+        self.assertEqual(sink.put.call_count, 2)
+""",
+        line=6,
+        files={"feeds/__init__.py": "", "feeds/reader.py": _FEED_READER},
+        fixed="""\
+import unittest
+import unittest.mock as um
+from feeds.reader import FeedReader
+class PublishTest(unittest.IsolatedAsyncioTestCase):
+    async def test_publish(self):
+        sink = um.AsyncMock()
+        reader = FeedReader(parser=bytes)
+        self.assertEqual(await reader.publish(sink, ["a", "b"]), 2)
+        self.assertEqual(sink.put.call_count, 2)
+""",
+        runnable=True,
+        note="Handed to a method of an instance the test built: the method awaits `sink.put(...)`.",
+    ),
+    Invalid(
+        """\
+import unittest
+from unittest.mock import Mock
+from feeds.reader import FeedReader
+class TotalTest(unittest.IsolatedAsyncioTestCase):
+    async def test_total(self):
+        source = Mock()
+        source.chunks.return_value = [b"ab", b"c"]
+        self.assertEqual(await FeedReader(bytes).total(source), 3)
+""",
+        line=6,
+        files={"feeds/__init__.py": "", "feeds/reader.py": _FEED_READER},
+        note=(
+            "A list set as the value the code iterates with `async for` (on a method of a new"
+            " instance): no literal is an async iterator, so no fix is offered; configure"
+            " `source.chunks.return_value.__aiter__.return_value = [...]` on a `MagicMock`."
+        ),
+    ),
 )
 
 SyncMockAwaited.valid = (
@@ -869,5 +937,19 @@ class ReportTest(unittest.TestCase):
             "The mocked attribute is only called synchronously; what is awaited is a parameter of"
             " another method."
         ),
+    ),
+    Valid(
+        """\
+import unittest
+from unittest.mock import MagicMock
+from feeds.reader import FeedReader
+class TotalTest(unittest.IsolatedAsyncioTestCase):
+    async def test_total(self):
+        source = MagicMock()
+        source.chunks.return_value.__aiter__.return_value = [b"ab", b"c"]
+        self.assertEqual(await FeedReader(bytes).total(source), 3)
+""",
+        files={"feeds/__init__.py": "", "feeds/reader.py": _FEED_READER},
+        note="A `MagicMock` configured as an async iterator: `async for` gets the list's items.",
     ),
 )
